@@ -1,0 +1,51 @@
+"""``/health/``: can this site take and route a case right now?"""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from .celery import app
+
+
+def _database() -> tuple[bool, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return True, connection.vendor
+
+
+def _redis() -> tuple[bool, str]:
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    client.ping()
+    return True, "ping"
+
+
+def _workers() -> tuple[bool, str]:
+    replies = app.control.inspect(timeout=1.0).ping() or {}
+    return bool(replies), f"{len(replies)} worker(s)"
+
+
+CHECKS = {"database": _database, "redis": _redis, "workers": _workers}
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """200 when database, Redis and at least one worker answer; 503 otherwise.
+
+    ``?check=live`` answers liveness only (the process serves requests).
+    """
+    if request.GET.get("check") == "live":
+        return JsonResponse({"status": "ok"})
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            ok, detail = check()
+        except Exception as exc:  # any failure is a "not ready", reported by name
+            ok, detail = False, exc.__class__.__name__
+        results[name] = {"ok": ok, "detail": detail}
+    healthy = all(r["ok"] for r in results.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": results}, status=200 if healthy else 503
+    )

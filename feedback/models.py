@@ -1,0 +1,205 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from routing.models import Priority
+
+
+class Customer(models.Model):
+    """One customer identity across channels, matched by email, phone or number."""
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, db_index=True)
+    customer_number = models.CharField(_("customer number"), max_length=40, blank=True, db_index=True)
+    language = models.CharField(_("language"), max_length=8, default="es")
+    segment = models.CharField(_("segment"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone
+
+
+class Kind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    CLAIM = "claim", _("Claim")
+    COMMENT = "comment", _("Comment")
+    PRAISE = "praise", _("Praise")
+    SUGGESTION = "suggestion", _("Suggestion")
+    QUESTION = "question", _("Question")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    STORE = "store", _("Store")
+    API = "api", _("API")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social media")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    ROUTED = "routed", _("Routed")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.NEW, Status.ROUTED, Status.IN_PROGRESS, Status.WAITING)
+
+# Allowed status changes; reopening is resolved/closed -> in progress.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.ROUTED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.ROUTED: {Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.WAITING, Status.RESOLVED, Status.CLOSED},
+    Status.WAITING: {Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.RESOLVED: {Status.CLOSED, Status.IN_PROGRESS},
+    Status.CLOSED: {Status.IN_PROGRESS},
+}
+
+
+def new_tracking_token() -> str:
+    # 192 random bits: the link is the customer's only key to the case.
+    return secrets.token_urlsafe(24)
+
+
+class Case(models.Model):
+    """A customer's complaint, claim or comment, from intake to closure."""
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True, null=True)
+    tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="cases", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, default="es")
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"))
+    order_reference = models.CharField(_("order number"), max_length=60, blank=True)
+    order_date = models.DateField(_("order date"), null=True, blank=True)
+    promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
+    product = models.CharField(_("product or category"), max_length=200, blank=True)
+    store = models.CharField(_("store"), max_length=200, blank=True)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    department = models.ForeignKey(
+        "routing.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("department"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_cases",
+        verbose_name=_("owner"),
+    )
+    tags = models.ManyToManyField("routing.Tag", blank=True, related_name="cases", verbose_name=_("tags"))
+
+    created_at = models.DateTimeField(_("submitted"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # What the rules engine decided, kept as it was when it ran.
+    decision = models.JSONField(_("routing decision"), default=dict, blank=True, editable=False)
+    routing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        permissions = [("view_all_cases", _("Can see the cases of every department"))]
+        indexes = [
+            # Admin lists and dashboards: a department's cases by status and age.
+            models.Index(fields=["department", "status", "-created_at"]),
+            models.Index(fields=["department", "resolution_due_at"]),
+            models.Index(fields=["owner", "status"]),
+            # The sweep looks for cases stuck in `new`.
+            models.Index(fields=["created_at"], condition=Q(status="new"), name="case_new_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:feedback_case_change", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        if not self.is_open:
+            return False
+        if self.first_response_at is None and self.first_response_due_at and self.first_response_due_at < now:
+            return True
+        return bool(self.resolution_due_at and self.resolution_due_at < now)
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline. Append-only: events are never edited."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        RULE_MATCHED = "rule_matched", _("Rule matched")
+        ROUTED = "routed", _("Routed")
+        NOTIFIED = "notified", _("Notified")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        NOTE = "note", _("Internal note")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    text = models.TextField(_("details"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # Public events appear on the customer's tracking page.
+    is_public = models.BooleanField(_("visible to the customer"), default=False)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("timeline")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Case events are append-only.")
+        super().save(*args, **kwargs)

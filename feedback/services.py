@@ -1,0 +1,193 @@
+"""Writes of the customer side: intake, status changes, ownership, notes."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cxportal.errors import ApplicationError
+
+from .models import TRANSITIONS, Case, CaseEvent, Customer, Status
+
+
+def customer_resolve(
+    *, name: str, email: str = "", phone: str = "", customer_number: str = "", language: str = "es"
+) -> Customer:
+    """Find the customer by number, email or phone, or create them.
+
+    One identity across channels: the same email from the web form and the
+    API lands on one customer. Details the customer gives fill blanks, never
+    overwrite what is already known.
+    """
+    email = email.strip().lower()
+    phone = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    lookups = [
+        Q(customer_number=customer_number) if customer_number else None,
+        Q(email=email) if email else None,
+        Q(phone=phone) if phone else None,
+    ]
+    customer = None
+    for lookup in filter(None, lookups):
+        customer = Customer.objects.filter(lookup).order_by("pk").first()
+        if customer:
+            break
+    if customer is None:
+        return Customer.objects.create(
+            name=name, email=email, phone=phone, customer_number=customer_number, language=language
+        )
+    changed = []
+    for field, value in (
+        ("name", name),
+        ("email", email),
+        ("phone", phone),
+        ("customer_number", customer_number),
+    ):
+        if value and not getattr(customer, field):
+            setattr(customer, field, value)
+            changed.append(field)
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+def case_create(
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    customer_number: str = "",
+    kind: str,
+    channel: str,
+    subject: str,
+    message: str,
+    language: str,
+    order_reference: str = "",
+    order_date: date | None = None,
+    promised_delivery_date: date | None = None,
+    product: str = "",
+    store: str = "",
+    actor: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Store a new case with status `new` and queue its routing after commit.
+
+    The case, its customer, its reference and its first event are written
+    in one transaction; routing is only queued once that has committed, so
+    a worker never looks for a case that is not there yet.
+    """
+    from routing.tasks import queue, route_case
+
+    now = now or timezone.now()
+    if not (email or phone):
+        raise ApplicationError(
+            _("Give an email address or a phone number so we can answer you."), code="no_contact"
+        )
+    with transaction.atomic():
+        customer = customer_resolve(
+            name=name, email=email, phone=phone, customer_number=customer_number, language=language
+        )
+        case = Case.objects.create(
+            customer=customer,
+            kind=kind,
+            channel=channel,
+            subject=subject,
+            message=message,
+            language=language,
+            order_reference=order_reference,
+            order_date=order_date,
+            promised_delivery_date=promised_delivery_date,
+            product=product,
+            store=store,
+            created_at=now,
+        )
+        # The reference is derived from the primary key: unique without a lock.
+        case.reference = f"{settings.CX_REFERENCE_PREFIX}-{now.year}-{case.pk:06d}"
+        case.save(update_fields=["reference"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.CREATED,
+            at=now,
+            actor=actor,
+            text=case.get_channel_display(),
+            is_public=True,
+        )
+        queue(route_case, case.pk)
+    return case
+
+
+def case_change_status(
+    *, case: Case, status: str, actor: AbstractBaseUser, now: datetime | None = None
+) -> Case:
+    """Move a case along its lifecycle, recording who did it and when."""
+    now = now or timezone.now()
+    if status == case.status:
+        return case
+    if status not in TRANSITIONS.get(case.status, set()):
+        raise ApplicationError(
+            _("A case cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": case.get_status_display(), "new": Status(status).label},
+            code="bad_transition",
+        )
+    old = case.status
+    fields: dict[str, Any] = {"status": status}
+    if status == Status.RESOLVED:
+        fields["resolved_at"] = now
+    elif status == Status.CLOSED:
+        fields["closed_at"] = now
+        if not case.resolved_at:
+            fields["resolved_at"] = now
+    elif old in (Status.RESOLVED, Status.CLOSED):
+        fields.update(resolved_at=None, closed_at=None)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(case, name, value)
+        case.save(update_fields=[*fields, "updated_at"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.STATUS_CHANGED,
+            at=now,
+            actor=actor,
+            text=f"{Status(old).label} → {Status(status).label}",
+            data={"from": old, "to": status, "reopened": old in (Status.RESOLVED, Status.CLOSED)},
+            is_public=True,
+        )
+    return case
+
+
+def case_take_ownership(*, case: Case, user: AbstractBaseUser, now: datetime | None = None) -> Case:
+    """Make ``user`` the case owner; a routed case becomes in progress."""
+    now = now or timezone.now()
+    if case.owner_id == user.pk:
+        return case
+    with transaction.atomic():
+        previous = case.owner
+        case.owner = user
+        case.save(update_fields=["owner", "updated_at"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.ASSIGNED,
+            at=now,
+            actor=user,
+            text=str(user.get_full_name() or user.get_username()),
+            data={"from": previous.pk if previous else None, "to": user.pk},
+        )
+        if case.status == Status.ROUTED:
+            case_change_status(case=case, status=Status.IN_PROGRESS, actor=user, now=now)
+    return case
+
+
+def case_add_note(
+    *, case: Case, text: str, actor: AbstractBaseUser, now: datetime | None = None
+) -> CaseEvent:
+    """Add an internal note: never shown to the customer."""
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("The note is empty."), code="empty_note")
+    return CaseEvent.objects.create(
+        case=case, kind=CaseEvent.Kind.NOTE, at=now or timezone.now(), actor=actor, text=text
+    )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "feedback"
+urlpatterns = [
+    path("new/", views.feedback_new, name="new"),
+    path("thanks/<str:reference>/", views.feedback_thanks, name="thanks"),
+]

@@ -1,0 +1,143 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from routing import demo
+from routing.models import Department, Rule, RuleCondition, SLAPolicy, Tag
+
+DEFAULT_PASSWORD = "cxdemo-2026"
+
+# Role groups and the model permissions their members get in the admin.
+ROLE_PERMISSIONS = {
+    "Agents": [
+        "feedback.view_case",
+        "feedback.change_case",
+        "feedback.view_customer",
+        "feedback.view_caseevent",
+    ],
+    "Managers": [
+        "feedback.view_case",
+        "feedback.change_case",
+        "feedback.view_customer",
+        "feedback.view_caseevent",
+        "routing.view_department",
+        "routing.view_rule",
+        "routing.view_tag",
+    ],
+    "Executives": [
+        "feedback.view_case",
+        "feedback.view_customer",
+        "feedback.view_caseevent",
+        "feedback.view_all_cases",
+        "routing.view_department",
+        "routing.view_rule",
+        "routing.view_tag",
+    ],
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation (departments, people, tags, rules). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password for every demo login.")
+        parser.add_argument("--force", action="store_true", help="Allow seeding when DEBUG is off.")
+
+    @transaction.atomic
+    def handle(self, *args, password: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo logins have known passwords: run with DEBUG=1, or --force.")
+        groups = self._groups()
+        users = self._users(password, groups)
+        policies = {
+            name: SLAPolicy.objects.update_or_create(
+                name=name, defaults={"first_response_hours": first, "resolution_hours": resolution}
+            )[0]
+            for name, first, resolution in demo.SLA_POLICIES
+        }
+        departments = {}
+        for slug, name, owner, _owner_name, backup, policy in demo.DEPARTMENTS:
+            department, _ = Department.objects.update_or_create(
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "owner": users[owner],
+                    "backup_owner": users[backup],
+                    "sla_policy": policies[policy],
+                    "is_fallback": slug == demo.FALLBACK,
+                },
+            )
+            department.members.add(users[owner], users[backup])
+            departments[slug] = department
+        tags = {
+            slug: Tag.objects.update_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in demo.TAGS
+        }
+        for name, order, keywords, extra, tag_slugs, department, priority in demo.RULES:
+            if Rule.objects.filter(name=name).exists():
+                continue  # keep edits made since the last seed
+            rule = Rule.objects.create(
+                name=name,
+                order=order,
+                set_priority=priority,
+                set_department=departments.get(department),
+            )
+            rule.add_tags.set([tags[s] for s in tag_slugs])
+            RuleCondition.objects.create(
+                rule=rule, group="any", field="text", operator="contains_any", value=keywords
+            )
+            for field, operator, value in extra:
+                RuleCondition.objects.create(
+                    rule=rule, group="all", field=field, operator=operator, value=value
+                )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo organisation ready: {len(departments)} departments, {len(tags)} tags, "
+                f"{Rule.objects.count()} rules, {len(users)} logins."
+            )
+        )
+
+    def _groups(self) -> dict[str, Group]:
+        groups = {}
+        for name, perms in ROLE_PERMISSIONS.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            group.permissions.set(
+                Permission.objects.get(content_type__app_label=p.split(".")[0], codename=p.split(".")[1])
+                for p in perms
+            )
+            groups[name] = group
+        return groups
+
+    def _users(self, password: str, groups: dict[str, Group]) -> dict:
+        User = get_user_model()
+        people = {}
+        for _slug, _name, owner, owner_name, backup, _policy in demo.DEPARTMENTS:
+            people[owner] = (owner_name, "Managers")
+            people[backup] = (backup.capitalize(), "Agents")
+        people["elena"] = ("Elena Torres", "Executives")
+        users = {}
+        for login, (full_name, role) in people.items():
+            first, _, last = full_name.partition(" ")
+            user, _ = User.objects.update_or_create(
+                username=login,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{login}@cx.example",
+                    "is_staff": True,
+                },
+            )
+            user.set_password(password)
+            user.save()
+            user.groups.set([groups[role]])
+            users[login] = user
+        admin, _ = User.objects.update_or_create(
+            username="admin",
+            defaults={"email": "admin@cx.example", "is_staff": True, "is_superuser": True},
+        )
+        admin.set_password(password)
+        admin.save()
+        users["admin"] = admin
+        return users

@@ -1,0 +1,178 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class SLAPolicy(models.Model):
+    """How fast a department promises to answer and to resolve."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    first_response_hours = models.PositiveIntegerField(_("first response within (hours)"))
+    resolution_hours = models.PositiveIntegerField(_("resolution within (hours)"))
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A team accountable for a kind of problem, with one owner."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_departments",
+        verbose_name=_("owner"),
+    )
+    backup_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="backed_up_departments",
+        verbose_name=_("backup owner"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="departments",
+        verbose_name=_("members"),
+    )
+    sla_policy = models.ForeignKey(
+        SLAPolicy, on_delete=models.PROTECT, related_name="departments", verbose_name=_("SLA policy")
+    )
+    is_fallback = models.BooleanField(
+        _("fallback"),
+        default=False,
+        help_text=_("Receives every case no rule sends elsewhere. Exactly one department."),
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_fallback"], condition=Q(is_fallback=True), name="one_fallback_department"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    slug = models.SlugField(_("slug"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Rule(models.Model):
+    """A routing rule as staff edit it; compiled into ``routing.rules.RuleSpec``."""
+
+    name = models.CharField(_("name"), max_length=200)
+    order = models.PositiveIntegerField(_("order"), default=100, db_index=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    stop_processing = models.BooleanField(_("stop processing further rules"), default=False)
+    add_tags = models.ManyToManyField(Tag, blank=True, verbose_name=_("add tags"))
+    set_priority = models.CharField(_("set priority"), max_length=10, choices=Priority.choices, blank=True)
+    set_department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set department"),
+    )
+    override_department = models.BooleanField(
+        _("override an earlier department"),
+        default=False,
+        help_text=_("By default the first matching rule that sets a department wins."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleCondition(models.Model):
+    class Group(models.TextChoices):
+        ALL = "all", _("All of")
+        ANY = "any", _("Any of")
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
+    group = models.CharField(_("group"), max_length=3, choices=Group.choices, default=Group.ALL)
+    field = models.CharField(_("field"), max_length=40)
+    operator = models.CharField(_("operator"), max_length=20)
+    value = models.TextField(
+        _("value"),
+        help_text=_("Words and phrases separated by commas; end a word with * to match its prefix."),
+    )
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.operator} {self.value}"
+
+
+class Notification(models.Model):
+    """One message to one person about one event; the key makes it unique."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    case = models.ForeignKey("feedback.Case", on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    event = models.CharField(_("event"), max_length=40)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,76 @@
+"""Celery tasks: thin wrappers that take ids and call a service.
+
+Every task is safe to run twice; the services claim their work first.
+"""
+
+import logging
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from feedback.models import Case, Status
+
+from . import services
+from .models import Notification
+
+log = logging.getLogger(__name__)
+
+RETRY = {"autoretry_for": (Exception,), "retry_backoff": 2, "retry_backoff_max": 120, "max_retries": 8}
+
+
+def queue(task: Task, *args: object) -> None:
+    """Send ``task`` once the current transaction commits.
+
+    A broker outage must not turn a stored case into an error page: the
+    failure is logged and the periodic sweep sends the task later.
+    """
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except Exception:
+            log.exception("Could not queue %s%r; the sweep will retry.", task.name, args)
+
+    transaction.on_commit(send)
+
+
+@shared_task(**RETRY)
+def route_case(case_id: int) -> bool:
+    return services.case_route(case_id=case_id)
+
+
+@shared_task(**RETRY)
+def send_notification(notification_id: int) -> bool:
+    return services.notification_send(notification_id=notification_id)
+
+
+@shared_task
+def sweep_unrouted() -> int:
+    """Re-queue cases still `new` after a while (broker down, worker lost)."""
+    cutoff = timezone.now() - settings.CX_REQUEUE_AFTER
+    ids = list(
+        Case.objects.filter(status=Status.NEW, routed_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for case_id in ids:
+        route_case.delay(case_id)
+    if ids:
+        log.warning("Re-queued %d unrouted cases.", len(ids))
+    return len(ids)
+
+
+@shared_task
+def sweep_notifications() -> int:
+    """Re-queue notifications still pending after a while."""
+    cutoff = timezone.now() - settings.CX_REQUEUE_AFTER
+    ids = list(
+        Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+    for notification_id in ids:
+        send_notification.delay(notification_id)
+    return len(ids)

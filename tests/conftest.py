@@ -1,0 +1,89 @@
+"""Shared fixtures: a small organisation with people in three roles.
+
+Like a real site: ``laura`` owns logistics, ``luis`` works in it, ``bruno``
+owns billing (an outsider to logistics), ``carmen`` owns the fallback
+customer-service department, and ``elena`` is an executive who sees all.
+"""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from routing.models import Department
+
+from .factories import DepartmentFactory, SLAPolicyFactory, TagFactory, UserFactory
+
+
+@pytest.fixture
+def sla(db):
+    return SLAPolicyFactory(name="standard", first_response_hours=8, resolution_hours=72)
+
+
+@pytest.fixture
+def laura(db):
+    return UserFactory(username="laura", first_name="Laura")
+
+
+@pytest.fixture
+def luis(db):
+    return UserFactory(username="luis", first_name="Luis")
+
+
+@pytest.fixture
+def bruno(db):
+    return UserFactory(username="bruno", first_name="Bruno")
+
+
+@pytest.fixture
+def carmen(db):
+    return UserFactory(username="carmen", first_name="Carmen")
+
+
+@pytest.fixture
+def elena(db):
+    user = UserFactory(username="elena", first_name="Elena")
+    group, _ = Group.objects.get_or_create(name="Executives")
+    group.permissions.add(
+        Permission.objects.get(codename="view_all_cases"),
+        Permission.objects.get(codename="view_case", content_type__app_label="feedback"),
+    )
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def customer_service(carmen, sla) -> Department:
+    return DepartmentFactory(
+        slug="customer-service", name="Customer service", owner=carmen, sla_policy=sla, is_fallback=True
+    )
+
+
+@pytest.fixture
+def logistics(laura, luis, sla) -> Department:
+    department = DepartmentFactory(
+        slug="logistics", name="Logistics", owner=laura, backup_owner=luis, sla_policy=sla
+    )
+    department.members.add(luis)
+    return department
+
+
+@pytest.fixture
+def billing(bruno, sla) -> Department:
+    return DepartmentFactory(slug="billing", name="Billing", owner=bruno, sla_policy=sla)
+
+
+@pytest.fixture
+def organisation(customer_service, logistics, billing):
+    """Three departments (fallback included) and the demo's delivery tag."""
+    TagFactory(slug="delivery-delay")
+    return {"customer-service": customer_service, "logistics": logistics, "billing": billing}
+
+
+@pytest.fixture
+def staff_permissions():
+    """Give users the admin permissions their seed_demo role would have."""
+
+    def grant(user, *codenames: str) -> None:
+        codenames = codenames or ("view_case", "change_case", "view_caseevent", "view_customer")
+        user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+
+    return grant
