@@ -1,0 +1,76 @@
+"""Take the README screenshots from a running portal (``make run``).
+
+    .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:8000] [--password ...]
+
+Submits the walk-through complaint, then photographs the form, the case in
+laura's admin and elena's dashboard with Debian's Chromium.
+"""
+
+import argparse
+import re
+import shutil
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+MESSAGE = "Mi pedido 12345 no ha llegado, lleva 5 días de retraso"
+
+
+def login(page, url: str, username: str, password: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{url}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--password", default="cxdemo-2026")
+    args = parser.parse_args()
+    url = args.url.rstrip("/")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="es-ES")
+        page.goto(f"{url}/feedback/new/")
+        page.select_option("#id_kind", "complaint")
+        page.fill("#id_subject", "Pedido sin entregar")
+        page.fill("#id_message", MESSAGE)
+        page.fill("#id_order_reference", "12345")
+        page.fill("#id_name", "Ana García")
+        page.fill("#id_email", "ana.garcia@example.com")
+        page.screenshot(path=str(OUT / "form.png"), full_page=True)
+        page.click("#submit-id-submit")
+        reference = page.inner_text("#reference").strip()
+        page.screenshot(path=str(OUT / "thanks.png"))
+        print("submitted", reference)
+        time.sleep(3)  # the worker routes it meanwhile
+
+        login(page, url, "laura", args.password)
+        page.goto(f"{url}/admin/feedback/case/?q={reference}")
+        page.click(f"text={reference}")
+        page.screenshot(path=str(OUT / "admin.png"), full_page=True)
+        page.goto(f"{url}/admin/feedback/case/")
+        page.screenshot(path=str(OUT / "admin-list.png"))
+
+        login(page, url, "elena", args.password)
+        page.goto(f"{url}/dashboards/")
+        page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
+        browser.close()
+    print("screenshots in", OUT, sorted(re.sub(r".*/", "", str(f)) for f in OUT.glob("*.png")))
+
+
+if __name__ == "__main__":
+    main()
