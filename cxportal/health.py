@@ -23,7 +23,11 @@ def _redis() -> tuple[bool, str]:
 
 
 def _workers() -> tuple[bool, str]:
-    replies = app.control.inspect(timeout=1.0).ping() or {}
+    with app.connection_for_write() as conn:
+        # Fail at once when the broker is down: the broadcast alone retries
+        # for seconds, longer than a load balancer waits for this page.
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.2)
+        replies = app.control.inspect(timeout=1.0, connection=conn).ping() or {}
     return bool(replies), f"{len(replies)} worker(s)"
 
 

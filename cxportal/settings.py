@@ -225,6 +225,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"intake": env.str("CX_API_INTAKE_RATE", default="60/min")},
+    "EXCEPTION_HANDLER": "cxportal.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CX Portal API",
@@ -240,6 +241,8 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings ---------------------------------------------------------
 # Cases still `new` this long after submission are re-queued by the sweep.
 CX_REQUEUE_AFTER = timedelta(seconds=env.int("CX_REQUEUE_AFTER_SECONDS", default=60))
+# A notification claimed this long ago without being sent is marked failed.
+CX_SENDING_TIMEOUT = timedelta(seconds=env.int("CX_SENDING_TIMEOUT_SECONDS", default=600))
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
 
 # --- Security in production ---------------------------------------------------

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+app_name = "api"
+urlpatterns = [
+    path("cases/", api.CaseListCreate.as_view(), name="case-list"),
+    path("cases/<str:reference>/", api.CaseDetail.as_view(), name="case-detail"),
+]

@@ -1,11 +1,13 @@
 """Reads of cases that more than one caller needs (admin, dashboards, API)."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from routing.selectors import departments_of, sees_all_departments
 
-from .models import Case
+from .models import OPEN_STATUSES, Case
 
 
 def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
@@ -19,3 +21,14 @@ def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
     if sees_all_departments(user):
         return Case.objects.all()
     return Case.objects.filter(department__in=departments_of(user).values("pk"))
+
+
+def overdue_q(*, now: datetime) -> Q:
+    """Open cases past a due date: the query twin of ``Case.is_overdue``.
+
+    The admin filter, the dashboards and the API all count with this, so
+    their figures cannot drift apart. A first-response date stops counting
+    once someone has answered.
+    """
+    late_first_response = Q(first_response_at__isnull=True, first_response_due_at__lt=now)
+    return Q(status__in=OPEN_STATUSES) & (late_first_response | Q(resolution_due_at__lt=now))

@@ -28,7 +28,8 @@ def customer_resolve(
     phone = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
     lookups = [
         Q(customer_number=customer_number) if customer_number else None,
-        Q(email=email) if email else None,
+        # Older records (admin, imports) may keep the email as it was typed.
+        Q(email__iexact=email) if email else None,
         Q(phone=phone) if phone else None,
     ]
     customer = None
@@ -106,7 +107,7 @@ def case_create(
             created_at=now,
         )
         # The reference is derived from the primary key: unique without a lock.
-        case.reference = f"{settings.CX_REFERENCE_PREFIX}-{now.year}-{case.pk:06d}"
+        case.reference = f"{settings.CX_REFERENCE_PREFIX}-{timezone.localdate(now).year}-{case.pk:06d}"
         case.save(update_fields=["reference"])
         CaseEvent.objects.create(
             case=case,
@@ -130,7 +131,7 @@ def case_change_status(
     if status not in TRANSITIONS.get(case.status, set()):
         raise ApplicationError(
             _("A case cannot go from “%(old)s” to “%(new)s”.")
-            % {"old": case.get_status_display(), "new": Status(status).label},
+            % {"old": case.get_status_display(), "new": dict(Status.choices).get(status, status)},
             code="bad_transition",
         )
     old = case.status
@@ -191,3 +192,43 @@ def case_add_note(
     return CaseEvent.objects.create(
         case=case, kind=CaseEvent.Kind.NOTE, at=now or timezone.now(), actor=actor, text=text
     )
+
+
+def case_assign(
+    *, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser, now: datetime | None = None
+) -> Case:
+    """Hand the case to ``owner`` on ``actor``'s decision, recording it on the timeline.
+
+    The new owner must work in the case's department (member, owner or
+    backup): a case never lands with someone who cannot see it.
+    """
+    from routing.models import Department
+
+    now = now or timezone.now()
+    if case.owner_id == owner.pk:
+        return case
+    works_there = (
+        Department.objects.filter(pk=case.department_id)
+        .filter(Q(members=owner) | Q(owner=owner) | Q(backup_owner=owner))
+        .exists()
+    )
+    if case.department_id is None or not works_there:
+        raise ApplicationError(
+            _("%(user)s does not work in the case's department.")
+            % {"user": owner.get_full_name() or owner.get_username()},
+            code="not_in_department",
+            field="owner",
+        )
+    with transaction.atomic():
+        previous_id = case.owner_id
+        case.owner = owner
+        case.save(update_fields=["owner", "updated_at"])
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.ASSIGNED,
+            at=now,
+            actor=actor,
+            text=str(owner.get_full_name() or owner.get_username()),
+            data={"from": previous_id, "to": owner.pk},
+        )
+    return case

@@ -18,7 +18,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def feedback_new(request: HttpRequest) -> HttpResponse:
-    form = FeedbackForm(request.POST or None)
+    # An empty POST is still a submission: bind it so it gets its errors.
+    form = FeedbackForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(

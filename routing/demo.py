@@ -45,7 +45,9 @@ RULES = [
     (
         "Retraso en la entrega / Late delivery",
         10,
-        "retraso*, retrasad*, tarde, no ha llegado, no me ha llegado, no llega, todavia no, aun no,"
+        # "tarde" alone also means "afternoon" ("por la tarde"): only phrases.
+        "retraso*, retrasad*, llego tarde, llega tarde, llegan tarde, llegaron tarde, muy tarde,"
+        " no ha llegado, no me ha llegado, no llega, todavia no, aun no,"
         " sigo esperando, late, delay*, delayed, hasn't arrived, has not arrived, not arrived,"
         " not delivered, still waiting, never arrived, where is my order",
         [],
@@ -114,7 +116,7 @@ RULES = [
     (
         "Trato del personal / Staff attitude",
         80,
-        "maleducad*, grosero, grosera, borde, mal trato, desagradable, dependient*, rude, impolite, unfriendly,"
+        "maleducad*, grosero, grosera, muy borde, mal trato, desagradable, dependient*, rude, impolite, unfriendly,"
         " staff, employee, cashier",
         [],
         ["staff-attitude"],
@@ -124,7 +126,8 @@ RULES = [
     (
         "Experiencia en tienda / Store experience",
         90,
-        "tienda, cola, probador*, caja, store, shop, queue, fitting room, checkout",
+        # "caja" alone is also the parcel's box: only the till is meant here.
+        "tienda, cola, probador*, en caja, cajera, cajero, store, shop, queue, fitting room, checkout",
         [],
         ["store-experience"],
         "stores",

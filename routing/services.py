@@ -75,7 +75,7 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                     data={
                         "department": department.slug,
                         "owner_id": owner.pk,
-                        "fallback": not decision.department,
+                        "fallback": department.slug != decision.department,
                     },
                     is_public=True,
                 )
@@ -110,7 +110,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
     workers given the same task cannot both send it.
     """
     claimed = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-        status=Notification.Status.SENDING, attempts=F("attempts") + 1
+        status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
     )
     if claimed != 1:
         return False

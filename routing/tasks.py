@@ -64,8 +64,17 @@ def sweep_unrouted() -> int:
 
 @shared_task
 def sweep_notifications() -> int:
-    """Re-queue notifications still pending after a while."""
-    cutoff = timezone.now() - settings.CX_REQUEUE_AFTER
+    """Re-queue notifications still pending after a while.
+
+    One claimed ("sending") long ago belonged to a worker that died mid-send:
+    it may or may not have gone out, and sending again could notify someone
+    twice, so it is marked failed for staff to see in the notification log.
+    """
+    now = timezone.now()
+    Notification.objects.filter(
+        status=Notification.Status.SENDING, claimed_at__lt=now - settings.CX_SENDING_TIMEOUT
+    ).update(status=Notification.Status.FAILED, last_error="Worker lost while sending; outcome unknown.")
+    cutoff = now - settings.CX_REQUEUE_AFTER
     ids = list(
         Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=cutoff).values_list(
             "pk", flat=True

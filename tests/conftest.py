@@ -13,6 +13,20 @@ from routing.models import Department
 from .factories import DepartmentFactory, SLAPolicyFactory, TagFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_and_static(settings):
+    """Tests hash passwords cheaply and serve static files without collectstatic.
+
+    Production keeps the slow hasher and the hashed-name manifest storage;
+    neither is what a test is about.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def sla(db):
     return SLAPolicyFactory(name="standard", first_response_hours=8, resolution_hours=72)

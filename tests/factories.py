@@ -32,6 +32,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Department
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.LazyAttribute(lambda d: d.slug.replace("-", " ").capitalize())
     slug = factory.Sequence(lambda n: f"department-{n}")

@@ -1,0 +1,41 @@
+# CX Portal: `make run` for the demo site, `make test` for the whole suite.
+# Both work on a fresh clone: they create .venv and install the pinned
+# requirements, again only when a requirements file has changed.
+# Extra arguments: make run RUN_ARGS="--port 8001", make test TEST_ARGS="-m 'not integration'".
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+RUN_ARGS ?=
+TEST_ARGS ?=
+
+.PHONY: run test lint install messages
+
+install: $(STAMP)
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 (or python3) is needed." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# The stamp is newer than the requirements once they are installed.
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: install
+	DEBUG=1 $(BIN)/python manage.py runportal --demo $(RUN_ARGS)
+
+test: install
+	$(BIN)/pytest $(TEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Refresh the Spanish catalogue after changing user-facing text, translate
+# the new entries in locale/es/LC_MESSAGES/django.po, then compile.
+messages: install
+	$(BIN)/python manage.py makemessages -l es --no-location --no-obsolete \
+		-i ".venv/*" -i "static/*" -i "staticfiles/*" -i "tests/*" -i "scripts/*" -i "bench/*"
+	$(BIN)/python manage.py compilemessages -l es

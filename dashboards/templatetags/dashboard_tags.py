@@ -1,0 +1,66 @@
+"""Links from dashboard counts to the admin, and durations people can read."""
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+
+from feedback.models import OPEN_STATUSES
+from routing.models import Department
+
+register = template.Library()
+
+# The scope of the "not routed yet" line.
+UNROUTED = "unrouted"
+
+
+@register.simple_tag
+def cases_url(figure: str, scope: Department | str | None = None, since: datetime | None = None) -> str:
+    """The admin case list filtered to exactly the cases behind one count.
+
+    ``figure`` is "received", "backlog" or "overdue"; ``scope`` a department,
+    "unrouted" for cases without one, or None for every case the reader sees
+    (the admin applies the same visibility as the dashboards).
+    """
+    params: dict[str, object] = {}
+    if isinstance(scope, Department):
+        params["department__id__exact"] = scope.pk
+    elif scope == UNROUTED:
+        params["department__isnull"] = "True"
+    if figure == "received":
+        params["created_at__gte"] = since.isoformat()
+    elif figure == "backlog":
+        params["status__in"] = ",".join(OPEN_STATUSES)
+    elif figure == "overdue":
+        # The admin's overdue filter (CaseAdmin list_filter), same rule as the count.
+        params["overdue"] = "yes"
+    else:
+        raise ValueError(f"Unknown dashboard figure: {figure!r}")
+    return f"{reverse('admin:feedback_case_changelist')}?{urlencode(params, safe=',')}"
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A duration at the scale that reads best: "2.3 s", "4 min", "5.5 h", "3.2 d"."""
+    if value is None:
+        return "—"
+    seconds = max(value.total_seconds(), 0.0)
+    if seconds < 60:
+        # Translators: a duration in seconds, e.g. "2.3 s".
+        return gettext("%(value)s s") % {"value": _number(seconds, 1 if seconds < 10 else 0)}
+    if seconds < 3600:
+        # Translators: a duration in minutes, e.g. "4 min".
+        return gettext("%(value)s min") % {"value": _number(seconds / 60, 0)}
+    if seconds < 48 * 3600:
+        # Translators: a duration in hours, e.g. "5.5 h".
+        return gettext("%(value)s h") % {"value": _number(seconds / 3600, 1)}
+    # Translators: a duration in days, e.g. "3.2 d".
+    return gettext("%(value)s d") % {"value": _number(seconds / 86400, 1)}
+
+
+def _number(value: float, places: int) -> str:
+    # number_format truncates extra decimals; round first so 2.97 s reads "3.0 s".
+    return number_format(round(value, places) if places else round(value), places)

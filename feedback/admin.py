@@ -1,0 +1,403 @@
+"""Triage in the admin: every list, page and search is scoped to the user's departments.
+
+Staff edit only what is theirs to decide (priority, owner, tags, notes);
+status changes and assignments go through ``feedback.services`` so the
+timeline records who did what.
+"""
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from cxportal.errors import ApplicationError
+from routing.models import Priority
+from routing.rules import FIELDS, OPERATORS
+from routing.selectors import departments_of, sees_all_departments
+
+from .models import Case, CaseEvent, Customer, Status
+from .selectors import cases_visible_to, overdue_q
+from .services import case_add_note, case_assign, case_change_status, case_take_ownership
+
+admin.site.site_header = _("CX Portal")
+admin.site.site_title = _("CX Portal")
+admin.site.index_title = _("Triage and configuration")
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(overdue_q(now=timezone.now()))
+        if self.value() == "no":
+            return queryset.exclude(overdue_q(now=timezone.now()))
+        return queryset
+
+
+class DepartmentFilter(admin.RelatedFieldListFilter):
+    """Offers only the departments the user may see."""
+
+    def __init__(self, field, request, *args, **kwargs):
+        self.sees_all = sees_all_departments(request.user)
+        super().__init__(field, request, *args, **kwargs)
+
+    @property
+    def include_empty_choice(self):
+        # Cases without a department (not routed yet) are only for those who see all.
+        return self.sees_all
+
+    def field_choices(self, field, request, model_admin):
+        return [(d.pk, str(d)) for d in departments_of(request.user).order_by("name")]
+
+
+class CaseEventInline(admin.TabularInline):
+    """The timeline: append-only, so nobody adds, edits or deletes a line here."""
+
+    model = CaseEvent
+    fields = ("at", "kind", "actor", "text", "is_public")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseForm(forms.ModelForm):
+    note = forms.CharField(
+        label=_("Add an internal note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only staff see it; it is added to the timeline."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["priority", "owner", "tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            # Only people who work in the case's department may own it.
+            # The current owner stays selectable so an unrelated edit never fails.
+            department_id = self.instance.department_id
+            candidates = Q(pk=self.instance.owner_id)
+            if department_id:
+                candidates |= Q(is_active=True) & (
+                    Q(departments=department_id)
+                    | Q(owned_departments=department_id)
+                    | Q(backed_up_departments=department_id)
+                )
+            owner = self.fields["owner"]
+            owner.queryset = (
+                get_user_model().objects.filter(candidates).distinct().order_by("first_name", "username")
+            )
+            owner.required = department_id is not None
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    form = CaseForm
+    list_display = (
+        "reference",
+        "subject",
+        "kind",
+        "status",
+        "priority",
+        "department",
+        "owner",
+        "first_response_due_at",
+        "resolution_due_at",
+        "overdue",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        ("department", DepartmentFilter),
+        "tags",
+        "priority",
+        OverdueFilter,
+    )
+    list_select_related = ("department", "owner")
+    search_fields = (
+        "reference",
+        "subject",
+        "message",
+        "customer__name",
+        "customer__email",
+        "customer__phone",
+    )
+    search_help_text = _("Reference, subject, message, or the customer's name, email or phone.")
+    date_hierarchy = "created_at"
+    filter_horizontal = ("tags",)
+    inlines = [CaseEventInline]
+    view_on_site = False  # the case's absolute URL is this admin page
+    actions = [
+        "take_ownership",
+        "mark_in_progress",
+        "mark_waiting",
+        "mark_resolved",
+        "close",
+        "reopen",
+    ]
+    # What staff may write directly; everything else is the system's or a service's.
+    editable_fields = ("priority", "owner", "tags")
+    fieldsets = (
+        (None, {"fields": ("reference", "status", "priority", "department", "owner", "tags")}),
+        (
+            _("From the customer"),
+            {
+                "fields": (
+                    "customer",
+                    "customer_contact",
+                    "kind",
+                    "channel",
+                    "language",
+                    "subject",
+                    "customer_message",
+                    "order_reference",
+                    "order_date",
+                    "promised_delivery_date",
+                    "product",
+                    "store",
+                )
+            },
+        ),
+        (
+            _("Dates"),
+            {
+                "fields": (
+                    "created_at",
+                    "routed_at",
+                    "first_response_due_at",
+                    "resolution_due_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "closed_at",
+                )
+            },
+        ),
+        (_("Routing"), {"fields": ("routing_decision",)}),
+    )
+    note_fieldset = (_("Internal note"), {"fields": ("note",)})
+
+    def get_queryset(self, request):
+        queryset = cases_visible_to(request.user).select_related("customer", "department", "owner")
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_fieldsets(self, request, obj=None):
+        # The note field only exists on the form of those who may change the case.
+        if self.has_change_permission(request, obj):
+            return (*self.fieldsets, self.note_fieldset)
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = flatten_fieldsets(self.fieldsets)
+        return [name for name in fields if name not in self.editable_fields]
+
+    def has_add_permission(self, request):
+        # Staff entry on behalf of a customer will go through case_create, not this form.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing may be lost
+
+    @admin.display(boolean=True, description=_("overdue"))
+    def overdue(self, obj: Case) -> bool:
+        return obj.is_overdue()
+
+    @admin.display(description=_("contact"))
+    def customer_contact(self, obj: Case) -> str:
+        customer = obj.customer
+        return " · ".join(filter(None, (customer.email, customer.phone, customer.customer_number)))
+
+    @admin.display(description=_("message"))
+    def customer_message(self, obj: Case) -> str:
+        # format_html escapes the customer's text: it is never rendered as HTML.
+        return format_html('<div style="white-space: pre-wrap">{}</div>', obj.message)
+
+    @admin.display(description=_("routing decision"))
+    def routing_decision(self, obj: Case) -> str:
+        decision = obj.decision or {}
+        if not decision:
+            return _("Not routed yet.")
+        matches = decision.get("matches") or []
+        if not matches:
+            return _("No rule matched: the case went to the fallback department.")
+        department_rule = next(
+            (m["name"] for m in matches if m.get("rule_id") == decision.get("department_rule_id")), None
+        )
+        summary = format_html(
+            "<p>{}: {} · {}: {} · {}: {}</p>",
+            _("Tags"),
+            ", ".join(decision.get("tags") or []) or "—",
+            _("Priority"),
+            Priority(decision["priority"]).label if decision.get("priority") in Priority else "—",
+            _("Department set by"),
+            department_rule or _("no rule (fallback department)"),
+        )
+        rules = format_html_join("", "<li>{}</li>", ((self._describe_match(m),) for m in matches))
+        return format_html("{}<ul>{}</ul>", summary, rules)
+
+    @staticmethod
+    def _describe_match(match: dict) -> str:
+        conditions = format_html_join(
+            "",
+            "<li>{} {} “{}” → {}</li>",
+            (
+                (
+                    FIELDS.get(c.get("field"), (None, c.get("field")))[1],
+                    OPERATORS.get(c.get("operator"), c.get("operator")),
+                    c.get("value", ""),
+                    ", ".join(str(word) for word in c.get("matched") or []) or "—",
+                )
+                for c in match.get("conditions") or []
+            ),
+        )
+        return format_html(
+            "<strong>{}</strong> ({}) <ul>{}</ul>",
+            match.get("name", ""),
+            _("version %(version)s") % {"version": match.get("version", "?")},
+            conditions,
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Write only the fields staff may edit, so a status changed meanwhile by
+        # a service is never overwritten; the owner goes through case_assign.
+        direct = [name for name in form.changed_data if name in ("priority",)]
+        if direct:
+            obj.save(update_fields=[*direct, "updated_at"])
+        new_owner = obj.owner
+        if "owner" in form.changed_data and new_owner is not None:
+            obj.owner_id = form.initial.get("owner")
+            case_assign(case=obj, owner=new_owner, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        note = form.cleaned_data.get("note")
+        if note:
+            case_add_note(case=form.instance, text=note, actor=request.user)
+
+    # Actions: every status change goes through the services.
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Case], change: Callable[[Case], bool]) -> None:
+        changed = 0
+        for case in queryset:
+            try:
+                changed += bool(change(case))
+            except ApplicationError as exc:
+                messages.error(request, _("%(case)s: %(error)s") % {"case": case, "error": exc.message})
+        if changed:
+            messages.success(
+                request,
+                ngettext("%(count)d case updated.", "%(count)d cases updated.", changed) % {"count": changed},
+            )
+
+    def _change_status(self, request: HttpRequest, queryset: QuerySet[Case], status: str) -> None:
+        def change(case: Case) -> bool:
+            before = case.status
+            case_change_status(case=case, status=status, actor=request.user)
+            return case.status != before
+
+        self._apply(request, queryset, change)
+
+    @admin.action(description=_("Take ownership"), permissions=["change"])
+    def take_ownership(self, request, queryset):
+        def change(case: Case) -> bool:
+            before = case.owner_id
+            case_take_ownership(case=case, user=request.user)
+            return case.owner_id != before
+
+        self._apply(request, queryset, change)
+
+    @admin.action(description=_("Mark in progress"), permissions=["change"])
+    def mark_in_progress(self, request, queryset):
+        self._change_status(request, queryset, Status.IN_PROGRESS)
+
+    @admin.action(description=_("Mark waiting on customer"), permissions=["change"])
+    def mark_waiting(self, request, queryset):
+        self._change_status(request, queryset, Status.WAITING)
+
+    @admin.action(description=_("Mark resolved"), permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        self._change_status(request, queryset, Status.RESOLVED)
+
+    @admin.action(description=_("Close"), permissions=["change"])
+    def close(self, request, queryset):
+        self._change_status(request, queryset, Status.CLOSED)
+
+    @admin.action(description=_("Reopen"), permissions=["change"])
+    def reopen(self, request, queryset):
+        def change(case: Case) -> bool:
+            if case.is_open:
+                raise ApplicationError(_("Only resolved or closed cases can be reopened."), code="not_closed")
+            case_change_status(case=case, status=Status.IN_PROGRESS, actor=request.user)
+            return True
+
+        self._apply(request, queryset, change)
+
+
+class CustomerCaseInline(admin.TabularInline):
+    """The customer's cases this user may see: the 360° view, scoped."""
+
+    model = Case
+    fields = ("reference", "subject", "kind", "status", "department", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("cases")
+
+    def get_queryset(self, request):
+        return cases_visible_to(request.user).select_related("department")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "phone", "customer_number", "segment", "language", "created_at")
+    search_fields = ("name", "email", "phone", "customer_number")
+    search_help_text = _("Name, email, phone or customer number.")
+    readonly_fields = ("created_at",)
+    inlines = [CustomerCaseInline]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_departments(request.user):
+            return queryset
+        # Only customers with at least one case this user may see.
+        return queryset.filter(pk__in=cases_visible_to(request.user).values("customer_id"))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # their cases keep them; nothing may be lost

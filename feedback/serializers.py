@@ -1,0 +1,135 @@
+"""What the case API accepts and what it shows."""
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import Case, Channel, Customer, Kind
+
+# The web form has its own view; integrations say which channel they relay.
+API_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.WEB]
+
+
+class IntakeCustomerSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    # Whether at least one contact is given is the service's rule (code "no_contact").
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    customer_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+    def validate_phone(self, value: str) -> str:
+        value = value.strip()
+        digits = [ch for ch in value if ch.isdigit()]
+        if value and not 6 <= len(digits) <= 15:
+            raise serializers.ValidationError(_("Enter a valid phone number."), code="bad_phone")
+        return value
+
+
+class CaseIntakeSerializer(serializers.Serializer):
+    """A case relayed by an integration (app, chat, social listening)."""
+
+    customer = IntakeCustomerSerializer()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    channel = serializers.ChoiceField(choices=API_CHANNELS, default=Channel.API)
+    subject = serializers.CharField(max_length=200)
+    message = serializers.CharField(max_length=5000)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE[:2])
+    order_reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    order_date = serializers.DateField(required=False, allow_null=True, default=None)
+    promised_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
+    product = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    store = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        order_date = attrs.get("order_date")
+        promised = attrs.get("promised_delivery_date")
+        errors = {}
+        if order_date and order_date > timezone.localdate():
+            errors["order_date"] = serializers.ErrorDetail(
+                str(_("The order date cannot be in the future.")), code="future_order"
+            )
+        if order_date and promised and promised < order_date:
+            errors["promised_delivery_date"] = serializers.ErrorDetail(
+                str(_("The promised delivery date cannot be before the order date.")),
+                code="promise_before_order",
+            )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The validated data as ``case_create`` takes it: customer fields flattened."""
+        data = dict(self.validated_data)
+        return {**data.pop("customer"), **data}
+
+
+class CaseIntakeResultSerializer(serializers.ModelSerializer):
+    """What the integration tells the customer: the reference and the promise."""
+
+    url = serializers.SerializerMethodField()
+    promised_first_response_hours = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = ["reference", "status", "created_at", "url", "promised_first_response_hours"]
+        read_only_fields = fields
+
+    def get_url(self, case: Case) -> str:
+        return self.context["url"]
+
+    def get_promised_first_response_hours(self, case: Case) -> int | None:
+        return self.context["promised_hours"]
+
+
+class CaseCustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["name", "email"]
+        read_only_fields = fields
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as staff who may see it see it. The tracking token is never shown."""
+
+    # Empty until routing has run. Help texts only document the schema (English, like its paths).
+    department = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Slug of the department."
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Username of the case owner."
+    )
+    tags = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True, help_text="Slugs of the tags."
+    )
+    customer = CaseCustomerSerializer(read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "kind",
+            "channel",
+            "status",
+            "priority",
+            "department",
+            "owner",
+            "tags",
+            "subject",
+            "message",
+            "created_at",
+            "routed_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "customer",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationErrorSerializer(serializers.Serializer):
+    """The body of a 400 for a broken domain rule (``ApplicationError``)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()

@@ -1,0 +1,300 @@
+import html
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from feedback.models import Status
+from tests.factories import CaseFactory, DepartmentFactory, UserFactory
+
+OVERVIEW = "/dashboards/"
+BACKLOG = "status__in=new,routed,in_progress,waiting"
+
+
+class _KpiParser(HTMLParser):
+    """Collects the text of every ``data-kpi`` element, by table row (or "cards")."""
+
+    def __init__(self):
+        super().__init__()
+        self.figures: dict[str, dict[str, str]] = {}
+        self.row = "cards"
+        self.kpi: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and "data-department" in attrs:
+            self.row = attrs["data-department"]
+        if "data-kpi" in attrs:
+            self.kpi = attrs["data-kpi"]
+
+    def handle_endtag(self, tag):
+        if tag in ("tbody", "tfoot", "table"):
+            self.row = "cards"
+
+    def handle_data(self, data):
+        if self.kpi and data.strip():
+            self.figures.setdefault(self.row, {})[self.kpi] = data.strip()
+            self.kpi = None
+
+
+def figures(response) -> dict[str, tuple[int, int, int]]:
+    """(received, backlog, overdue) as rendered, per department slug, "unrouted", "total" and "cards"."""
+    parser = _KpiParser()
+    parser.feed(response.content.decode())
+    return {
+        row: (int(kpi["received"]), int(kpi["backlog"]), int(kpi["overdue"]))
+        for row, kpi in parser.figures.items()
+    }
+
+
+@pytest.fixture
+def cases(organisation):
+    """Logistics: 3 received, 2 open, 1 overdue. Billing: 2 received and open. One case not routed yet."""
+    now = timezone.now()
+    logistics, billing = organisation["logistics"], organisation["billing"]
+    routed = {
+        "created_at": now - timedelta(days=1),
+        "routed_at": now - timedelta(days=1) + timedelta(seconds=2),
+    }
+    CaseFactory(
+        department=logistics, status=Status.ROUTED, resolution_due_at=now - timedelta(hours=1), **routed
+    )
+    CaseFactory(
+        department=logistics, status=Status.IN_PROGRESS, resolution_due_at=now + timedelta(days=1), **routed
+    )
+    CaseFactory(department=logistics, status=Status.RESOLVED, **routed)
+    CaseFactory(department=billing, status=Status.ROUTED, created_at=now - timedelta(days=2))
+    CaseFactory(department=billing, status=Status.WAITING, created_at=now - timedelta(days=3))
+    CaseFactory(department=None, status=Status.NEW, created_at=now - timedelta(minutes=5))
+    return organisation
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_the_admin_login(client):
+    response = client.get(OVERVIEW)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('admin:login')}?next={OVERVIEW}"
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_the_login_from_a_department_dashboard(client, logistics):
+    response = client.get("/dashboards/logistics/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.django_db
+def test_the_executive_sees_every_department_side_by_side_with_totals(client, elena, cases):
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW)
+
+    assert response.status_code == 200
+    assert figures(response) == {
+        "customer-service": (0, 0, 0),
+        "billing": (2, 2, 0),
+        "logistics": (3, 2, 1),
+        "unrouted": (1, 1, 0),
+        "total": (6, 5, 1),
+        "cards": (6, 5, 1),
+    }
+
+
+@pytest.mark.django_db
+def test_each_count_links_to_the_admin_list_of_exactly_those_cases(client, elena, cases):
+    client.force_login(elena)
+    logistics = cases["logistics"]
+    changelist = reverse("admin:feedback_case_changelist")
+
+    response = client.get(OVERVIEW)
+
+    content = response.content.decode()
+    assert f'href="{changelist}?department__id__exact={logistics.pk}&amp;{BACKLOG}"' in content
+    assert f'href="{changelist}?department__id__exact={logistics.pk}&amp;overdue=yes"' in content
+    assert f'href="{changelist}?department__id__exact={logistics.pk}&amp;created_at__gte=' in content
+    assert f'href="{changelist}?department__isnull=True&amp;{BACKLOG}"' in content
+    assert f'href="{changelist}?overdue=yes"' in content
+
+
+@pytest.mark.django_db
+def test_each_count_link_lists_in_the_admin_as_many_cases_as_the_dashboard_shows(client, elena, cases):
+    client.force_login(elena)
+    response = client.get(OVERVIEW)
+    pattern = r'href="(/admin/feedback/case/[^"]*)" data-kpi="(\w+)">(\d+)<'
+    links = re.findall(pattern, response.content.decode())
+
+    # Three counts in each of the six places: cards, three departments, not routed, total.
+    assert len(links) == 3 * len(figures(response)) == 18
+    for href, kpi, count in links:
+        response = client.get(html.unescape(href))
+        assert response.status_code == 200, href
+        assert response.context["cl"].result_count == int(count), (kpi, href)
+
+
+@pytest.mark.django_db
+def test_a_department_owner_sees_only_her_department_on_the_overview(client, laura, cases):
+    client.force_login(laura)
+
+    response = client.get(OVERVIEW)
+
+    assert response.status_code == 200
+    assert figures(response) == {"logistics": (3, 2, 1), "total": (3, 2, 1), "cards": (3, 2, 1)}
+    assert "Billing" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_department_member_sees_his_department(client, luis, cases):
+    client.force_login(luis)
+
+    response = client.get("/dashboards/logistics/")
+
+    assert response.status_code == 200
+    assert figures(response) == {"cards": (3, 2, 1)}
+
+
+@pytest.mark.django_db
+def test_the_owner_of_logistics_may_not_open_the_billing_dashboard(client, laura, cases):
+    client.force_login(laura)
+
+    assert client.get("/dashboards/billing/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_owner_of_billing_may_not_open_the_logistics_dashboard(client, bruno, cases):
+    client.force_login(bruno)
+
+    assert client.get("/dashboards/logistics/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_without_a_department_are_refused_every_dashboard(client, cases):
+    client.force_login(UserFactory(username="outsider", is_staff=True))
+
+    assert client.get(OVERVIEW).status_code == 403
+    assert client.get("/dashboards/logistics/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_unknown_department_is_not_found(client, elena, cases):
+    client.force_login(elena)
+
+    assert client.get("/dashboards/no-such-team/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_executive_may_open_any_department_dashboard(client, elena, cases):
+    client.force_login(elena)
+
+    response = client.get("/dashboards/billing/")
+
+    assert response.status_code == 200
+    assert figures(response) == {"cards": (2, 2, 0)}
+
+
+@pytest.mark.django_db
+def test_the_department_dashboard_lists_its_oldest_open_cases_linked_to_the_admin(
+    client, laura, logistics, billing
+):
+    now = timezone.now()
+    open_cases = [
+        CaseFactory(
+            department=logistics, status=Status.ROUTED, owner=laura, created_at=now - timedelta(days=d)
+        )
+        for d in range(1, 13)
+    ]
+    closed = CaseFactory(department=logistics, status=Status.CLOSED, created_at=now - timedelta(days=50))
+    other = CaseFactory(department=billing, status=Status.ROUTED, created_at=now - timedelta(days=50))
+    client.force_login(laura)
+
+    response = client.get("/dashboards/logistics/")
+
+    listed = [case.reference for case in response.context["oldest"]]
+    assert listed == [case.reference for case in open_cases[::-1][:10]]
+    content = response.content.decode()
+    assert f'href="{reverse("admin:feedback_case_change", args=[open_cases[-1].pk])}"' in content
+    assert open_cases[0].reference not in content  # the newest two are beyond the ten
+    assert closed.reference not in content
+    assert other.reference not in content
+
+
+@pytest.mark.django_db
+def test_customer_text_in_the_case_list_is_escaped(client, laura, logistics):
+    CaseFactory(department=logistics, status=Status.ROUTED, subject="<script>alert(1)</script>")
+    client.force_login(laura)
+
+    response = client.get("/dashboards/logistics/")
+
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_median_routing_time_reads_in_seconds(client, elena, cases):
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW, {"lang": "en"})
+
+    [logistics] = [row for row in response.context["rows"] if row.department.slug == "logistics"]
+    assert logistics.median_routing_time == timedelta(seconds=2)
+    assert '<td class="text-end" data-kpi="median-routing-time">2.0 s</td>' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_period_filter_leaves_out_cases_received_before_it(client, elena, logistics):
+    now = timezone.now()
+    CaseFactory(department=logistics, status=Status.ROUTED, created_at=now - timedelta(days=3))
+    CaseFactory(department=logistics, status=Status.ROUTED, created_at=now - timedelta(days=10))
+    CaseFactory(department=logistics, status=Status.ROUTED, created_at=now - timedelta(days=60))
+    client.force_login(elena)
+
+    received = {days: figures(client.get(OVERVIEW, {"days": days}))["logistics"][0] for days in (7, 30, 90)}
+
+    assert received == {7: 1, 30: 2, 90: 3}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days", ["", "abc", "45", "-7", "7.0", "²", "0x1e"])
+def test_an_invalid_period_falls_back_to_thirty_days(client, elena, logistics, days):
+    CaseFactory(department=logistics, status=Status.ROUTED, created_at=timezone.now() - timedelta(days=20))
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW, {"days": days})
+
+    assert response.status_code == 200
+    assert response.context["period"].days == 30
+    assert figures(response)["logistics"][0] == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extra_departments", [0, 10])
+def test_the_overview_takes_a_bounded_number_of_queries(
+    client, elena, cases, extra_departments, django_assert_max_num_queries
+):
+    for _ in range(extra_departments):
+        department = DepartmentFactory()
+        CaseFactory(department=department, routed_at=timezone.now())
+    client.force_login(elena)
+
+    with django_assert_max_num_queries(11):
+        response = client.get(OVERVIEW)
+
+    assert len(response.context["rows"]) == 3 + extra_departments
+
+
+@pytest.mark.django_db
+def test_the_department_dashboard_takes_a_bounded_number_of_queries(
+    client, laura, logistics, django_assert_max_num_queries
+):
+    for _ in range(12):
+        CaseFactory(department=logistics, status=Status.ROUTED, owner=UserFactory())
+    client.force_login(laura)
+
+    with django_assert_max_num_queries(10):
+        response = client.get("/dashboards/logistics/")
+
+    assert len(response.context["oldest"]) == 10

@@ -1,0 +1,77 @@
+"""Fixtures that start a real Redis and a real Celery worker for the session.
+
+Imported by this directory's conftest and by tests elsewhere that need the
+real parts (``tests/test_health.py``); either way one Redis and one worker
+serve the whole session.
+
+The worker is a separate process: it reads the test database file (so tests
+use ``transactional_db`` and commit what it must see) and writes emails as
+files into ``worker.mail_dir``. Each test gets the part of the worker's log
+written while it ran, printed on teardown, so a failure shows what the
+worker did.
+"""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+
+from .parts import CeleryWorker, RedisServer, database_url, point_celery_at
+
+_SHARED = pytest.StashKey[dict]()
+# Lines for the end of the run ("submission -> email: 0.4 s"), printed by conftest.
+REPORT: list[str] = []
+
+
+def _shared(request: pytest.FixtureRequest, name: str, start: Callable[[], object], stop) -> object:
+    """One instance per session even when two modules import the same fixture."""
+    store = request.config.stash.setdefault(_SHARED, {})
+    if name not in store:
+        store[name] = start()
+
+        def finish() -> None:
+            stop(store.pop(name))
+
+        request.addfinalizer(finish)
+    return store[name]
+
+
+@pytest.fixture(scope="session")
+def redis_server(request, tmp_path_factory) -> RedisServer:
+    return _shared(
+        request, "redis", lambda: RedisServer.start(tmp_path_factory.mktemp("redis")), RedisServer.stop
+    )
+
+
+@pytest.fixture(scope="session")
+def celery_worker(request, django_db_setup, redis_server, tmp_path_factory) -> CeleryWorker:
+    """A worker on the routing, notifications and periodic queues, as `make run` has.
+
+    Depends on ``django_db_setup``: the test database file exists and is
+    migrated before the worker opens it.
+    """
+    url = database_url(connection.settings_dict)
+
+    def start() -> CeleryWorker:
+        return CeleryWorker.start(
+            directory=tmp_path_factory.mktemp("worker"), broker_url=redis_server.url, database_url=url
+        )
+
+    return _shared(request, "worker", start, CeleryWorker.stop)
+
+
+@pytest.fixture
+def real_celery(celery_worker, redis_server, settings) -> Iterator[CeleryWorker]:
+    """This process publishes to the real broker; the worker's log is printed on teardown."""
+    settings.REDIS_URL = redis_server.url
+    for message in celery_worker.mail_dir.iterdir():
+        message.unlink()
+    start = celery_worker.log_size()
+    point_celery_at(redis_server.url)
+    try:
+        yield celery_worker
+    finally:
+        point_celery_at(settings.CELERY_BROKER_URL, eager=settings.CELERY_TASK_ALWAYS_EAGER)
+        # Shown by pytest only when the test failed.
+        print(f"--- celery worker log ({celery_worker.log_path}) during this test ---")
+        print(celery_worker.log(start))

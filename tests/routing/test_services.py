@@ -1,0 +1,257 @@
+"""Routing a case and notifying its owner."""
+
+from datetime import datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+
+from feedback.models import CaseEvent, Status
+from routing.models import Notification, Tag
+from routing.rules import RuleSet, RuleSpec
+from routing.services import case_route, notification_send
+
+from ..factories import CaseFactory, RuleConditionFactory, RuleFactory
+
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.get_fixed_timezone(0))
+
+
+@pytest.fixture
+def late_delivery_rule(organisation):
+    rule = RuleFactory(
+        name="Late delivery", order=10, set_department=organisation["logistics"], set_priority="high"
+    )
+    rule.add_tags.set(Tag.objects.filter(slug="delivery-delay"))
+    RuleConditionFactory(
+        rule=rule, group="any", field="text", operator="contains_any", value="retras*, no ha llegado"
+    )
+    return rule
+
+
+@pytest.fixture
+def late_case(late_delivery_rule):
+    return CaseFactory(subject="Pedido 12345", message="Mi pedido no ha llegado, lleva 5 días de RETRASO")
+
+
+class TestCaseRoute:
+    def test_it_routes_late_delivery_to_logistics_owner(self, late_case, laura):
+        assert case_route(case_id=late_case.pk, now=NOW) is True
+
+        late_case.refresh_from_db()
+        assert late_case.department.slug == "logistics"
+        assert late_case.owner == laura
+        assert late_case.status == Status.ROUTED
+        assert late_case.priority == "high"
+        assert list(late_case.tags.values_list("slug", flat=True)) == ["delivery-delay"]
+        assert late_case.routing_attempts == 1
+
+    def test_due_dates_come_from_the_department_sla(self, late_case):
+        case_route(case_id=late_case.pk, now=NOW)
+
+        late_case.refresh_from_db()
+        assert late_case.routed_at == NOW
+        assert late_case.first_response_due_at == NOW + timedelta(hours=8)
+        assert late_case.resolution_due_at == NOW + timedelta(hours=72)
+
+    def test_it_records_which_rule_and_version_matched(self, late_case, late_delivery_rule, laura):
+        case_route(case_id=late_case.pk, now=NOW)
+
+        matched = late_case.events.get(kind=CaseEvent.Kind.RULE_MATCHED)
+        assert matched.text == "Late delivery"
+        assert matched.data["rule_id"] == late_delivery_rule.pk
+        assert matched.data["version"] == late_delivery_rule.version
+        # The words as found in the message, in the order the rule lists its terms.
+        assert matched.data["conditions"][0]["matched"] == ["retraso", "no ha llegado"]
+        assert not matched.is_public
+        routed = late_case.events.get(kind=CaseEvent.Kind.ROUTED)
+        assert routed.data == {"department": "logistics", "owner_id": laura.pk, "fallback": False}
+        assert routed.at == NOW
+        late_case.refresh_from_db()
+        assert late_case.decision["department_rule_id"] == late_delivery_rule.pk
+
+    def test_it_records_one_notification_for_the_owner(self, late_case, laura):
+        case_route(case_id=late_case.pk, now=NOW)
+
+        notification = Notification.objects.get()
+        assert notification.case == late_case
+        assert notification.recipient == laura
+        assert notification.event == "routed"
+        assert notification.key == f"case:{late_case.pk}:routed:user:{laura.pk}"
+
+    def test_the_owner_is_emailed_after_commit(self, late_case, laura, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            case_route(case_id=late_case.pk, now=NOW)
+
+        assert [m.to for m in mail.outbox] == [[laura.email]]
+        assert Notification.objects.get().status == Notification.Status.SENT
+        assert late_case.events.filter(kind=CaseEvent.Kind.NOTIFIED).count() == 1
+
+    def test_routing_twice_changes_nothing_and_notifies_once(
+        self, late_case, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert case_route(case_id=late_case.pk, now=NOW) is True
+        with django_capture_on_commit_callbacks(execute=True):
+            assert case_route(case_id=late_case.pk, now=NOW + timedelta(hours=1)) is False
+
+        late_case.refresh_from_db()
+        assert late_case.routed_at == NOW
+        assert late_case.routing_attempts == 1
+        assert Notification.objects.count() == 1
+        assert len(mail.outbox) == 1
+        assert late_case.events.filter(kind=CaseEvent.Kind.ROUTED).count() == 1
+
+    def test_a_claim_lost_to_another_worker_does_nothing(self, late_case):
+        # Another worker routes the case between our read and our claim.
+        from routing import services
+
+        real_ruleset = services.active_ruleset
+
+        def route_meanwhile():
+            type(late_case).objects.filter(pk=late_case.pk).update(routed_at=NOW)
+            return real_ruleset()
+
+        with mock.patch.object(services, "active_ruleset", side_effect=route_meanwhile):
+            assert case_route(case_id=late_case.pk, now=NOW) is False
+
+        assert Notification.objects.count() == 0
+        assert not late_case.events.filter(kind=CaseEvent.Kind.ROUTED).exists()
+
+    def test_an_unmatched_case_goes_to_the_fallback_department(self, organisation, carmen):
+        case = CaseFactory(subject="Hola", message="Quería saber el horario de la tienda")
+
+        assert case_route(case_id=case.pk, now=NOW) is True
+
+        case.refresh_from_db()
+        assert case.department.slug == "customer-service"
+        assert case.owner == carmen
+        assert case.priority == "normal"
+        assert not case.tags.exists()
+        assert not case.events.filter(kind=CaseEvent.Kind.RULE_MATCHED).exists()
+        assert case.events.get(kind=CaseEvent.Kind.ROUTED).data["fallback"] is True
+        assert Notification.objects.get().recipient == carmen
+
+    def test_a_decision_for_a_missing_department_falls_back(self, organisation, carmen):
+        case = CaseFactory(message="Mi pedido no ha llegado")
+        ruleset = RuleSet([RuleSpec(id=1, name="Gone", add_tags=("x",), set_department="warehouse")])
+
+        with mock.patch("routing.services.active_ruleset", return_value=ruleset):
+            case_route(case_id=case.pk, now=NOW)
+
+        case.refresh_from_db()
+        assert case.owner == carmen
+        assert case.events.get(kind=CaseEvent.Kind.ROUTED).data["fallback"] is True
+
+    def test_disabled_rules_are_ignored(self, late_case, late_delivery_rule, carmen):
+        late_delivery_rule.enabled = False
+        late_delivery_rule.save()
+
+        case_route(case_id=late_case.pk, now=NOW)
+
+        late_case.refresh_from_db()
+        assert late_case.owner == carmen
+
+    def test_a_case_already_in_progress_keeps_its_status(self, late_case):
+        type(late_case).objects.filter(pk=late_case.pk).update(status=Status.IN_PROGRESS)
+
+        case_route(case_id=late_case.pk, now=NOW)
+
+        late_case.refresh_from_db()
+        assert late_case.status == Status.IN_PROGRESS
+        assert late_case.department.slug == "logistics"
+
+    def test_a_missing_case_is_not_routed(self, organisation):
+        assert case_route(case_id=999_999, now=NOW) is False
+
+
+class TestNotificationSend:
+    @pytest.fixture
+    def notification(self, late_case):
+        case_route(case_id=late_case.pk, now=NOW)
+        return Notification.objects.get()
+
+    def test_it_sends_a_pending_notification_once(self, notification):
+        assert notification_send(notification_id=notification.pk, now=NOW) is True
+        assert notification_send(notification_id=notification.pk, now=NOW) is False
+
+        assert len(mail.outbox) == 1
+        notification.refresh_from_db()
+        assert notification.status == Notification.Status.SENT
+        assert notification.sent_at == NOW
+        assert notification.attempts == 1
+        assert mail.outbox[0].extra_headers["X-CX-Notification"] == notification.key
+
+    def test_a_failed_send_is_given_back_for_a_retry(self, notification):
+        with (
+            mock.patch("routing.notifiers.EmailNotifier.notify", side_effect=ConnectionError("SMTP down")),
+            pytest.raises(ConnectionError),
+        ):
+            notification_send(notification_id=notification.pk)
+
+        notification.refresh_from_db()
+        assert notification.status == Notification.Status.PENDING
+        assert notification.last_error == "SMTP down"
+        assert notification.attempts == 1
+        assert mail.outbox == []
+
+        assert notification_send(notification_id=notification.pk) is True
+        notification.refresh_from_db()
+        assert (notification.status, notification.last_error, notification.attempts) == ("sent", "", 2)
+        assert len(mail.outbox) == 1
+
+    def test_a_notification_being_sent_elsewhere_is_left_alone(self, notification):
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENDING)
+
+        assert notification_send(notification_id=notification.pk) is False
+        assert mail.outbox == []
+
+
+class TestRoutedEmail:
+    @pytest.fixture
+    def email(self, late_case, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            case_route(case_id=late_case.pk, now=NOW)
+        (message,) = mail.outbox
+        return message
+
+    def test_it_names_the_reference_in_the_subject_and_body(self, email, late_case):
+        assert late_case.reference in email.subject
+        assert late_case.reference in email.body
+        assert late_case.reference in email.alternatives[0].content
+
+    def test_it_links_to_the_case_in_the_admin(self, email, late_case):
+        url = f"{settings.SITE_URL}/admin/feedback/case/{late_case.pk}/change/"
+        assert url in email.body
+        assert f'href="{url}"' in email.alternatives[0].content
+
+    def test_it_shows_the_tags_and_the_message(self, email, late_case):
+        assert "delivery-delay" in email.body
+        assert late_case.message in email.body
+
+
+class TestCustomerTextInEmails:
+    @pytest.fixture
+    def email(self, organisation, django_capture_on_commit_callbacks):
+        case = CaseFactory(
+            subject="Tom & Jerry's <b>order</b>",
+            message='<script>alert(1)</script> & <a href="http://evil.example">click</a>',
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            case_route(case_id=case.pk, now=NOW)
+        (message,) = mail.outbox
+        return message
+
+    def test_the_html_part_escapes_customer_html(self, email):
+        (html, mimetype) = email.alternatives[0]
+        assert mimetype == "text/html"
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert '<a href="http://evil.example">' not in html
+        assert "<b>order</b>" not in html
+
+    def test_the_plain_text_part_and_subject_keep_the_text_as_written(self, email):
+        # Plain text is never rendered as HTML: escaping would only garble it.
+        assert "<script>alert(1)</script> &" in email.body
+        assert email.subject.endswith("Tom & Jerry's <b>order</b>")

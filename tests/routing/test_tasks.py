@@ -1,0 +1,150 @@
+"""Celery tasks, run eagerly: each one safe to run twice."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from feedback.models import Status
+from routing import tasks
+from routing.models import Notification
+
+from ..factories import CaseFactory
+
+
+@pytest.fixture(autouse=True)
+def requeue_after_five_minutes(settings):
+    settings.CX_REQUEUE_AFTER = timedelta(minutes=5)
+
+
+def minutes_ago(minutes: int):
+    return timezone.now() - timedelta(minutes=minutes)
+
+
+class TestRouteCase:
+    def test_running_it_twice_routes_and_notifies_once(
+        self, organisation, carmen, django_capture_on_commit_callbacks
+    ):
+        case = CaseFactory()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.route_case.delay(case.pk).get() is True
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.route_case.delay(case.pk).get() is False
+
+        case.refresh_from_db()
+        assert case.owner == carmen
+        assert Notification.objects.count() == 1
+        assert len(mail.outbox) == 1
+
+
+class TestSendNotification:
+    def test_running_it_twice_sends_one_email(self, organisation):
+        case = CaseFactory()
+        tasks.route_case(case.pk)
+        notification = Notification.objects.get()
+
+        assert tasks.send_notification.delay(notification.pk).get() is True
+        assert tasks.send_notification.delay(notification.pk).get() is False
+
+        assert len(mail.outbox) == 1
+
+
+class TestQueue:
+    def test_it_waits_for_the_commit(self, db, django_capture_on_commit_callbacks):
+        with mock.patch.object(tasks.route_case, "delay") as delay:
+            with django_capture_on_commit_callbacks() as callbacks:
+                tasks.queue(tasks.route_case, 42)
+            delay.assert_not_called()
+
+            (send,) = callbacks
+            send()
+
+        delay.assert_called_once_with(42)
+
+    def test_a_broker_outage_is_logged_not_raised(self, db, django_capture_on_commit_callbacks, caplog):
+        with (
+            mock.patch.object(tasks.route_case, "delay", side_effect=ConnectionError("broker down")),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tasks.queue(tasks.route_case, 42)
+
+        assert "the sweep will retry" in caplog.text
+
+
+class TestSweepUnrouted:
+    def test_it_routes_cases_stuck_in_new(self, organisation, carmen, django_capture_on_commit_callbacks):
+        stuck = CaseFactory(created_at=minutes_ago(10))
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.sweep_unrouted() == 1
+
+        stuck.refresh_from_db()
+        assert stuck.status == Status.ROUTED
+        assert stuck.owner == carmen
+        assert len(mail.outbox) == 1
+
+    def test_it_leaves_recent_routed_and_progressing_cases_alone(self, organisation):
+        CaseFactory(created_at=minutes_ago(1))
+        CaseFactory(created_at=minutes_ago(10), status=Status.ROUTED, routed_at=minutes_ago(9))
+        CaseFactory(created_at=minutes_ago(10), status=Status.IN_PROGRESS)
+
+        with mock.patch.object(tasks.route_case, "delay") as delay:
+            assert tasks.sweep_unrouted() == 0
+
+        delay.assert_not_called()
+
+    def test_it_requeues_only_the_stuck_ones(self, organisation):
+        stuck = [CaseFactory(created_at=minutes_ago(m)) for m in (30, 10)]
+        CaseFactory(created_at=minutes_ago(1))
+
+        with mock.patch.object(tasks.route_case, "delay") as delay:
+            assert tasks.sweep_unrouted() == 2
+
+        assert [c.args for c in delay.call_args_list] == [(stuck[0].pk,), (stuck[1].pk,)]
+
+    def test_sweeping_twice_does_not_notify_twice(self, organisation, django_capture_on_commit_callbacks):
+        CaseFactory(created_at=minutes_ago(10))
+
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.sweep_unrouted() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.sweep_unrouted() == 0
+
+        assert Notification.objects.count() == 1
+        assert len(mail.outbox) == 1
+
+
+class TestSweepNotifications:
+    @pytest.fixture
+    def notification(self, organisation):
+        tasks.route_case(CaseFactory().pk)  # on_commit never fires here: it stays pending
+        return Notification.objects.get()
+
+    def test_it_sends_old_pending_notifications(self, notification):
+        Notification.objects.filter(pk=notification.pk).update(created_at=minutes_ago(10))
+
+        assert tasks.sweep_notifications() == 1
+
+        notification.refresh_from_db()
+        assert notification.status == Notification.Status.SENT
+        assert len(mail.outbox) == 1
+
+    def test_it_leaves_recent_and_sent_notifications_alone(self, notification):
+        assert tasks.sweep_notifications() == 0
+
+        Notification.objects.filter(pk=notification.pk).update(
+            created_at=minutes_ago(10), status=Notification.Status.SENT
+        )
+        assert tasks.sweep_notifications() == 0
+        assert mail.outbox == []
+
+    def test_sweeping_twice_sends_one_email(self, notification):
+        Notification.objects.filter(pk=notification.pk).update(created_at=minutes_ago(10))
+
+        tasks.sweep_notifications()
+        tasks.sweep_notifications()
+
+        assert len(mail.outbox) == 1
