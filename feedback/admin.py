@@ -72,6 +72,11 @@ class CaseEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    class Media:
+        # The tabular inline repeats each event's name above its row; the
+        # "event" column already says it.
+        css = {"all": ["cx/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 

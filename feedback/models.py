@@ -197,7 +197,7 @@ class CaseEvent(models.Model):
         indexes = [models.Index(fields=["case", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+        return str(self.get_kind_display())
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:

@@ -44,10 +44,14 @@ def cases_url(figure: str, scope: Department | str | None = None, since: datetim
 
 @register.filter
 def duration(value: timedelta | None) -> str:
-    """A duration at the scale that reads best: "2.3 s", "4 min", "5.5 h", "3.2 d"."""
+    """A duration at the scale that reads best: "180 ms", "2.3 s", "4 min", "5.5 h", "3.2 d"."""
     if value is None:
         return "—"
     seconds = max(value.total_seconds(), 0.0)
+    if seconds < 1:
+        # Routing is often sub-second: "0.0 s" would hide the figure.
+        # Translators: a duration in milliseconds, e.g. "180 ms".
+        return gettext("%(value)s ms") % {"value": _number(seconds * 1000, 0)}
     if seconds < 60:
         # Translators: a duration in seconds, e.g. "2.3 s".
         return gettext("%(value)s s") % {"value": _number(seconds, 1 if seconds < 10 else 0)}

@@ -12,6 +12,7 @@ SINCE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
+        (timedelta(milliseconds=183.4), "183 ms"),
         (timedelta(seconds=2.34), "2.3 s"),
         (timedelta(seconds=2.97), "3.0 s"),
         (timedelta(seconds=42.6), "43 s"),
