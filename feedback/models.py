@@ -116,6 +116,10 @@ class Case(models.Model):
         verbose_name=_("owner"),
     )
     tags = models.ManyToManyField("routing.Tag", blank=True, related_name="cases", verbose_name=_("tags"))
+    # Copied on the case (e.g. customer service on every complaint).
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_cases", verbose_name=_("watchers")
+    )
 
     created_at = models.DateTimeField(_("submitted"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -110,8 +110,34 @@ class Rule(models.Model):
         default=False,
         help_text=_("By default the first matching rule that sets a department wins."),
     )
+    set_sla_policy = models.ForeignKey(
+        SLAPolicy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set SLA policy"),
+        help_text=_("Instead of the department's own policy."),
+    )
+    add_watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name=_("add watchers"),
+        help_text=_("Copied on the case and its updates."),
+    )
+    notify_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notify"),
+        help_text=_("Told once that the case matched this rule."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Kept by routing: how often the rule matched and when it last did.
+    hit_count = models.PositiveIntegerField(_("matches"), default=0, editable=False)
+    last_matched_at = models.DateTimeField(_("last matched"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("rule")
@@ -120,6 +146,70 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RuleVersion(models.Model):
+    """A rule as it was before a change: who changed it, when, and what."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    # The whole rule (fields, conditions, actions) as export_rules writes it.
+    snapshot = models.JSONField(_("snapshot"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    summary = models.TextField(_("what changed"), blank=True)
+
+    class Meta:
+        verbose_name = _("rule version")
+        verbose_name_plural = _("rule versions")
+        ordering = ["rule", "-version"]
+        constraints = [models.UniqueConstraint(fields=["rule", "version"], name="one_snapshot_per_rule_version")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} v{self.version}"
+
+
+class RuleTrial(models.Model):
+    """A what-if run: a draft rule tried on past cases, without side effects."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="trials", null=True, blank=True)
+    # The rule as tried (it may be an unsaved draft or an edit).
+    draft = models.JSONField(_("rule tried"))
+    days = models.PositiveIntegerField(_("days back"), default=90)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    # Counts of cases whose tags, department or priority would change.
+    summary = models.JSONField(default=dict, blank=True)
+    # Up to a few hundred changed cases, for the results page.
+    changes = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("what-if trial")
+        verbose_name_plural = _("what-if trials")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.draft.get('name', '?')} ({self.days} d)"
 
 
 class RuleCondition(models.Model):
