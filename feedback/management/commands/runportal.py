@@ -31,6 +31,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=options["verbosity"])
         if demo:
             call_command("seed_demo", password=DEFAULT_PASSWORD)
+        if not settings.DEBUG:
+            # Without DEBUG, static files are served from hashed copies.
+            call_command("collectstatic", interactive=False, verbosity=0)
         # The children open their own connections; this process is only the supervisor now.
         connections.close_all()
         file_backend = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")

@@ -1,9 +1,4 @@
-"""Triage in the admin: every list, page and search is scoped to the user's departments.
-
-Staff edit only what is theirs to decide (priority, owner, tags, notes);
-status changes and assignments go through ``feedback.services`` so the
-timeline records who did what.
-"""
+"""Cases in the admin: every list, page and search is scoped to the user's departments."""
 
 from collections.abc import Callable
 
@@ -23,13 +18,25 @@ from routing.models import Priority
 from routing.rules import FIELDS, OPERATORS
 from routing.selectors import departments_of, sees_all_departments
 
-from .models import Case, CaseEvent, Customer, Status
-from .selectors import cases_visible_to, overdue_q
-from .services import case_add_note, case_assign, case_change_status, case_take_ownership
+from ..models import Case, CaseEvent, Status
+from ..selectors import cases_visible_to, overdue_q
+from ..services import case_add_note, case_assign, case_change_status, case_take_ownership
 
-admin.site.site_header = _("CX Portal")
-admin.site.site_title = _("CX Portal")
-admin.site.index_title = _("Triage and configuration")
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that shows rows and never adds, edits or deletes them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -63,14 +70,12 @@ class DepartmentFilter(admin.RelatedFieldListFilter):
         return [(d.pk, str(d)) for d in departments_of(request.user).order_by("name")]
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(ReadOnlyInline):
     """The timeline: append-only, so nobody adds, edits or deletes a line here."""
 
     model = CaseEvent
     fields = ("at", "kind", "actor", "text", "is_public")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     class Media:
         # The tabular inline repeats each event's name above its row; the
@@ -79,15 +84,6 @@ class CaseEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CaseForm(forms.ModelForm):
@@ -363,46 +359,3 @@ class CaseAdmin(admin.ModelAdmin):
             return True
 
         self._apply(request, queryset, change)
-
-
-class CustomerCaseInline(admin.TabularInline):
-    """The customer's cases this user may see: the 360° view, scoped."""
-
-    model = Case
-    fields = ("reference", "subject", "kind", "status", "department", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = _("cases")
-
-    def get_queryset(self, request):
-        return cases_visible_to(request.user).select_related("department")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "phone", "customer_number", "segment", "language", "created_at")
-    search_fields = ("name", "email", "phone", "customer_number")
-    search_help_text = _("Name, email, phone or customer number.")
-    readonly_fields = ("created_at",)
-    inlines = [CustomerCaseInline]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if sees_all_departments(request.user):
-            return queryset
-        # Only customers with at least one case this user may see.
-        return queryset.filter(pk__in=cases_visible_to(request.user).values("customer_id"))
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # their cases keep them; nothing may be lost
