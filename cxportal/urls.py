@@ -9,6 +9,8 @@ from . import health
 urlpatterns = [
     path("", feedback_views.home, name="home"),
     path("feedback/", include("feedback.urls")),
+    path("track/<str:token>/", feedback_views.track, name="track"),
+    path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("dashboards/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("feedback.api_urls")),

@@ -1,3 +1,4 @@
+from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
@@ -100,3 +101,62 @@ class FeedbackForm(forms.Form):
                 ),
             )
         return data
+
+
+class CustomerMessageForm(forms.Form):
+    """A message from the customer on their tracking page."""
+
+    text = forms.CharField(
+        label=_("Add a message"),
+        min_length=2,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+def _scale(low: int, high: int) -> list[tuple[int, str]]:
+    return [(n, str(n)) for n in range(low, high + 1)]
+
+
+class SurveyForm(forms.Form):
+    """CSAT 1 to 5, NPS 0 to 10, CES 1 to 7 and a free comment."""
+
+    csat = forms.TypedChoiceField(
+        label=_(
+            "Overall, how satisfied are you with how we handled your case? (1 = very dissatisfied, 5 = very satisfied)"
+        ),
+        choices=_scale(1, 5),
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    nps = forms.TypedChoiceField(
+        label=_("How likely are you to recommend us to a friend? (0 = not at all, 10 = extremely likely)"),
+        choices=_scale(0, 10),
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    ces = forms.TypedChoiceField(
+        label=_("How easy was it to get your problem solved? (1 = very difficult, 7 = very easy)"),
+        choices=_scale(1, 7),
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything else you would like to tell us?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_id = "survey-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            InlineRadios("csat"),
+            InlineRadios("nps"),
+            InlineRadios("ces"),
+            "comment",
+            Submit("submit", _("Send my answers"), css_class="btn-lg"),
+        )

@@ -1,13 +1,15 @@
 """Reads of cases that more than one caller needs (admin, dashboards, API)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from routing.selectors import departments_of, sees_all_departments
 
-from .models import OPEN_STATUSES, Case
+from .models import OPEN_STATUSES, Case, CaseEvent, Status
 
 
 def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
@@ -32,3 +34,39 @@ def overdue_q(*, now: datetime) -> Q:
     """
     late_first_response = Q(first_response_at__isnull=True, first_response_due_at__lt=now)
     return Q(status__in=OPEN_STATUSES) & (late_first_response | Q(resolution_due_at__lt=now))
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    at: datetime
+    title: str
+    body: str = ""
+    from_customer: bool = False
+    from_us: bool = False
+
+
+def public_timeline(case: Case) -> list[PublicEvent]:
+    """What the customer may see of their case, in their words.
+
+    Only public events, and for system events a fixed sentence rather than
+    the event's staff-facing text: never notes, staff names or rule names.
+    """
+    titles = {
+        CaseEvent.Kind.CREATED: _("We received your message"),
+        CaseEvent.Kind.ROUTED: _("Passed to the team responsible"),
+        CaseEvent.Kind.REPLY: _("Our reply"),
+        CaseEvent.Kind.CUSTOMER_MESSAGE: _("Your message"),
+    }
+    events = []
+    for event in case.events.filter(is_public=True).order_by("at", "id"):
+        if event.kind == CaseEvent.Kind.STATUS_CHANGED:
+            label = dict(Status.choices).get(event.data.get("to"), "")
+            events.append(PublicEvent(event.at, _("Status: %(status)s") % {"status": label}))
+        elif event.kind in (CaseEvent.Kind.REPLY, CaseEvent.Kind.CUSTOMER_MESSAGE):
+            from_customer = event.kind == CaseEvent.Kind.CUSTOMER_MESSAGE
+            events.append(
+                PublicEvent(event.at, titles[event.kind], event.text, from_customer, not from_customer)
+            )
+        elif event.kind in titles:
+            events.append(PublicEvent(event.at, titles[event.kind]))
+    return events

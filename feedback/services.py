@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 
-from .models import TRANSITIONS, Case, CaseEvent, Customer, Status
+from .models import TRANSITIONS, Case, CaseEvent, Customer, Status, SurveyResponse
 
 
 def customer_resolve(
@@ -122,7 +122,7 @@ def case_create(
 
 
 def case_change_status(
-    *, case: Case, status: str, actor: AbstractBaseUser, now: datetime | None = None
+    *, case: Case, status: str, actor: AbstractBaseUser | None, now: datetime | None = None
 ) -> Case:
     """Move a case along its lifecycle, recording who did it and when."""
     now = now or timezone.now()
@@ -232,3 +232,71 @@ def case_assign(
             data={"from": previous_id, "to": owner.pk},
         )
     return case
+
+
+def case_reply(*, case: Case, text: str, actor: AbstractBaseUser, now: datetime | None = None) -> CaseEvent:
+    """Answer the customer: shown on their tracking page and emailed to them.
+
+    The first reply is the case's first response, the moment the SLA's
+    first-response clock stops.
+    """
+    now = now or timezone.now()
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("The reply is empty."), code="empty_reply")
+    with transaction.atomic():
+        event = CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.REPLY, at=now, actor=actor, text=text, is_public=True
+        )
+        if case.first_response_at is None:
+            case.first_response_at = now
+            case.save(update_fields=["first_response_at", "updated_at"])
+        if case.status in (Status.NEW, Status.ROUTED):
+            case_change_status(case=case, status=Status.IN_PROGRESS, actor=actor, now=now)
+    return event
+
+
+def case_customer_message(*, case: Case, text: str, now: datetime | None = None) -> CaseEvent:
+    """Add the customer's message from their tracking page.
+
+    A case waiting on the customer goes back to in progress; a resolved or
+    closed one is reopened, since the customer is telling us it is not over.
+    """
+    now = now or timezone.now()
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("Write a message first."), code="empty_message")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        event = CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.CUSTOMER_MESSAGE, at=now, text=text, is_public=True
+        )
+        if case.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
+            case_change_status(case=case, status=Status.IN_PROGRESS, actor=None, now=now)
+    return event
+
+
+def survey_submit(
+    *, case: Case, csat: int, nps: int, ces: int, comment: str = "", now: datetime | None = None
+) -> SurveyResponse:
+    """Record the customer's survey: once per case, only after resolution."""
+    now = now or timezone.now()
+    if case.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ApplicationError(_("The survey opens once your case is resolved."), code="not_resolved")
+    with transaction.atomic():
+        response, created = SurveyResponse.objects.get_or_create(
+            case=case,
+            defaults={"csat": csat, "nps": nps, "ces": ces, "comment": comment.strip(), "submitted_at": now},
+        )
+        if not created:
+            raise ApplicationError(
+                _("You have already answered this survey. Thank you!"), code="already_answered"
+            )
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.SURVEY_ANSWERED,
+            at=now,
+            text=f"CSAT {csat} · NPS {nps} · CES {ces}",
+            data={"csat": csat, "nps": nps, "ces": ces},
+        )
+    return response

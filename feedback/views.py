@@ -1,13 +1,16 @@
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 from routing.selectors import promised_first_response_hours
 
 from . import services
-from .forms import FeedbackForm
+from .forms import CustomerMessageForm, FeedbackForm, SurveyForm
 from .models import Case, Channel
+from .selectors import public_timeline
 
 # The thanks page shows only references submitted from this browser session.
 SESSION_KEY = "cx_submitted"
@@ -42,3 +45,46 @@ def feedback_thanks(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404
     context = {"case": case, "promised_hours": promised_first_response_hours()}
     return render(request, "feedback/thanks.html", context)
+
+
+def _case_for_token(token: str) -> Case:
+    case = Case.objects.select_related("department__sla_policy").filter(tracking_token=token).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's private page: status, public timeline, replies, a message box."""
+    case = _case_for_token(token)
+    form = CustomerMessageForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_customer_message(case=case, text=form.cleaned_data["text"])
+        except ApplicationError as exc:
+            form.add_error("text", exc.message)
+        else:
+            messages.success(request, _("Thank you: your message has been added to your case."))
+            return redirect("track", token=token)
+    context = {"case": case, "timeline": public_timeline(case), "form": form}
+    return render(request, "feedback/track.html", context, status=400 if form.errors else 200)
+
+
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    case = _case_for_token(token)
+    answered = hasattr(case, "survey")
+    form = SurveyForm(request.POST if request.method == "POST" and not answered else None)
+    status = 200
+    if request.method == "POST" and answered:
+        status = 409  # a second submission changes nothing, and the page says so
+    elif request.method == "POST" and form.is_valid():
+        try:
+            services.survey_submit(case=case, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("survey", token=token)
+    if form.errors:
+        status = 400
+    context = {"case": case, "form": form, "answered": hasattr(case, "survey") or answered}
+    return render(request, "feedback/survey.html", context, status=status)

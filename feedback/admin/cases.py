@@ -18,9 +18,9 @@ from routing.models import Priority
 from routing.rules import FIELDS, OPERATORS
 from routing.selectors import departments_of, sees_all_departments
 
-from ..models import Case, CaseEvent, Status
+from ..models import Case, CaseEvent, Status, SurveyResponse
 from ..selectors import cases_visible_to, overdue_q
-from ..services import case_add_note, case_assign, case_change_status, case_take_ownership
+from ..services import case_add_note, case_assign, case_change_status, case_reply, case_take_ownership
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -87,6 +87,12 @@ class CaseEventInline(ReadOnlyInline):
 
 
 class CaseForm(forms.ModelForm):
+    reply = forms.CharField(
+        label=_("Reply to the customer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Emailed to the customer and shown on their tracking page."),
+    )
     note = forms.CharField(
         label=_("Add an internal note"),
         required=False,
@@ -201,8 +207,9 @@ class CaseAdmin(admin.ModelAdmin):
             },
         ),
         (_("Routing"), {"fields": ("routing_decision",)}),
+        (_("Survey"), {"fields": ("survey_answers",)}),
     )
-    note_fieldset = (_("Internal note"), {"fields": ("note",)})
+    note_fieldset = (_("Reply and notes"), {"fields": ("reply", "note")})
 
     def get_queryset(self, request):
         queryset = cases_visible_to(request.user).select_related("customer", "department", "owner")
@@ -239,6 +246,19 @@ class CaseAdmin(admin.ModelAdmin):
     def customer_message(self, obj: Case) -> str:
         # format_html escapes the customer's text: it is never rendered as HTML.
         return format_html('<div style="white-space: pre-wrap">{}</div>', obj.message)
+
+    @admin.display(description=_("survey"))
+    def survey_answers(self, obj: Case) -> str:
+        survey = SurveyResponse.objects.filter(case=obj).first()
+        if survey is None:
+            return _("Not answered.")
+        return format_html(
+            "CSAT {} / 5 · NPS {} / 10 · CES {} / 7<div style=\"white-space: pre-wrap\">{}</div>",
+            survey.csat,
+            survey.nps,
+            survey.ces,
+            survey.comment,
+        )
 
     @admin.display(description=_("routing decision"))
     def routing_decision(self, obj: Case) -> str:
@@ -298,6 +318,9 @@ class CaseAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        reply = form.cleaned_data.get("reply")
+        if reply:
+            case_reply(case=form.instance, text=reply, actor=request.user)
         note = form.cleaned_data.get("note")
         if note:
             case_add_note(case=form.instance, text=note, actor=request.user)
