@@ -243,6 +243,10 @@ SPECTACULAR_SETTINGS = {
 CX_REQUEUE_AFTER = timedelta(seconds=env.int("CX_REQUEUE_AFTER_SECONDS", default=60))
 # A notification claimed this long ago without being sent is marked failed.
 CX_SENDING_TIMEOUT = timedelta(seconds=env.int("CX_SENDING_TIMEOUT_SECONDS", default=600))
+# Public form submissions per client IP and hour; the header naming the
+# client's address when behind a proxy (empty: REMOTE_ADDR).
+CX_SUBMISSIONS_PER_HOUR = env.int("CX_SUBMISSIONS_PER_HOUR", default=20)
+CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
 
 # --- Security in production ---------------------------------------------------

@@ -37,6 +37,12 @@ class FeedbackForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=200)
     email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    # A honeypot: hidden from people (and screen readers), filled by bots.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
     customer_number = forms.CharField(
         label=_("Customer number (if you have one)"), max_length=40, required=False
     )
@@ -60,6 +66,7 @@ class FeedbackForm(forms.Form):
                 css_id="order-fields",
             ),
             Fieldset(_("How can we reach you?"), "name", "email", "phone", "customer_number"),
+            Div("website", css_class="cx-hp", aria_hidden="true"),
             Submit("submit", _("Send"), css_class="btn-lg"),
         )
 
@@ -72,6 +79,11 @@ class FeedbackForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("website"):
+            raise forms.ValidationError(
+                _("Your message could not be sent. Please try again."), code="honeypot"
+            )
+        data.pop("website", None)
         today = timezone.localdate()
         if (
             not data.get("email")

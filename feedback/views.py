@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -5,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
+from cxportal.ratelimit import is_rate_limited
 from routing.selectors import promised_first_response_hours
 
 from . import services
@@ -21,6 +23,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def feedback_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and is_rate_limited(
+        request, scope="feedback", limit=settings.CX_SUBMISSIONS_PER_HOUR, period=3600
+    ):
+        return render(request, "feedback/too_many.html", status=429)
     # An empty POST is still a submission: bind it so it gets its errors.
     form = FeedbackForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
