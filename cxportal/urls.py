@@ -10,6 +10,7 @@ urlpatterns = [
     path("", feedback_views.home, name="home"),
     path("feedback/", include("feedback.urls")),
     path("track/<str:token>/", feedback_views.track, name="track"),
+    path("track/<str:token>/preferences/", feedback_views.preferences, name="preferences"),
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("dashboards/", include("dashboards.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +11,29 @@ from .models import Kind
 ORDER_KINDS = (Kind.COMPLAINT, Kind.CLAIM)
 
 
-class FeedbackForm(forms.Form):
+class ConsentFields(forms.Form):
+    """Separate, unticked opt-ins for commercial messages, one per channel."""
+
+    consent_email = forms.BooleanField(
+        label=_("I agree to receive offers and news by email."), required=False
+    )
+    consent_sms = forms.BooleanField(label=_("I agree to receive offers and news by SMS."), required=False)
+    consent_phone = forms.BooleanField(
+        label=_("I agree to receive offers and news by phone."), required=False
+    )
+    consent_whatsapp = forms.BooleanField(
+        label=_("I agree to receive offers and news by WhatsApp."), required=False
+    )
+
+    consent_fields = ("consent_email", "consent_sms", "consent_phone", "consent_whatsapp")
+
+    def consent_choices(self) -> dict[str, bool]:
+        return {
+            name.removeprefix("consent_"): self.cleaned_data.get(name, False) for name in self.consent_fields
+        }
+
+
+class FeedbackForm(ConsentFields):
     """The public complaint/comment form. Free text is always possible."""
 
     kind = forms.ChoiceField(
@@ -66,9 +88,25 @@ class FeedbackForm(forms.Form):
                 css_id="order-fields",
             ),
             Fieldset(_("How can we reach you?"), "name", "email", "phone", "customer_number"),
+            Fieldset(
+                _("Offers and news (optional)"),
+                HTML(
+                    '<p class="small text-body-secondary">{}</p>'.format(
+                        _(
+                            "Messages about your case never need this. You can change your mind at any time from your case's page."
+                        )
+                    )
+                ),
+                *ConsentFields.consent_fields,
+            ),
             Div("website", css_class="cx-hp", aria_hidden="true"),
             Submit("submit", _("Send"), css_class="btn-lg"),
         )
+
+    def case_data(self) -> dict:
+        """What ``case_create`` takes: everything but the opt-ins and the honeypot."""
+        skip = {*self.consent_fields, "website"}
+        return {name: value for name, value in self.cleaned_data.items() if name not in skip}
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
@@ -172,3 +210,7 @@ class SurveyForm(forms.Form):
             "comment",
             Submit("submit", _("Send my answers"), css_class="btn-lg"),
         )
+
+
+class PreferencesForm(ConsentFields):
+    """The customer's marketing choices, reached from their tracking link."""

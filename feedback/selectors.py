@@ -70,3 +70,18 @@ def public_timeline(case: Case) -> list[PublicEvent]:
         elif event.kind in titles:
             events.append(PublicEvent(event.at, titles[event.kind]))
     return events
+
+
+def current_consents(customer) -> dict[str, bool]:
+    """The latest marketing choice per channel; no record means no consent."""
+    from .models import Consent, ConsentChannel
+
+    latest: dict[str, bool] = dict.fromkeys(ConsentChannel.values, False)
+    seen: set[str] = set()
+    for channel, granted in (
+        Consent.objects.filter(customer=customer).order_by("-at", "-id").values_list("channel", "granted")
+    ):
+        if channel not in seen:
+            seen.add(channel)
+            latest[channel] = granted
+    return latest

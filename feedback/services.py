@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 
-from .models import TRANSITIONS, Case, CaseEvent, Customer, Status, SurveyResponse
+from .models import TRANSITIONS, Case, CaseEvent, Consent, Customer, Status, SurveyResponse
+from .selectors import current_consents
 
 
 def customer_resolve(
@@ -73,6 +74,7 @@ def case_create(
     product: str = "",
     store: str = "",
     actor: AbstractBaseUser | None = None,
+    consents: dict[str, bool] | None = None,
     now: datetime | None = None,
 ) -> Case:
     """Store a new case with status `new` and queue its routing after commit.
@@ -109,6 +111,8 @@ def case_create(
         # The reference is derived from the primary key: unique without a lock.
         case.reference = f"{settings.CX_REFERENCE_PREFIX}-{timezone.localdate(now).year}-{case.pk:06d}"
         case.save(update_fields=["reference"])
+        if consents:
+            consent_update(customer=customer, choices=consents, source=channel, now=now)
         CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.CREATED,
@@ -300,3 +304,31 @@ def survey_submit(
             data={"csat": csat, "nps": nps, "ces": ces},
         )
     return response
+
+
+# Bump when the consent wording on the form or preference page changes.
+CONSENT_WORDING_VERSION = "2026-11"
+
+
+def consent_update(
+    *, customer: Customer, choices: dict[str, bool], source: str, now: datetime | None = None
+) -> list[Consent]:
+    """Record the customer's marketing choices per channel, keeping the history.
+
+    Only changes are recorded; a first "no" is the default and needs no row.
+    """
+    now = now or timezone.now()
+    current = current_consents(customer)
+    changed = [
+        Consent(
+            customer=customer,
+            channel=channel,
+            granted=granted,
+            wording_version=CONSENT_WORDING_VERSION,
+            source=source,
+            at=now,
+        )
+        for channel, granted in choices.items()
+        if current.get(channel, False) != granted
+    ]
+    return Consent.objects.bulk_create(changed)

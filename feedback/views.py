@@ -10,9 +10,9 @@ from cxportal.ratelimit import is_rate_limited
 from routing.selectors import promised_first_response_hours
 
 from . import services
-from .forms import CustomerMessageForm, FeedbackForm, SurveyForm
+from .forms import CustomerMessageForm, FeedbackForm, PreferencesForm, SurveyForm
 from .models import Case, Channel
-from .selectors import public_timeline
+from .selectors import current_consents, public_timeline
 
 # The thanks page shows only references submitted from this browser session.
 SESSION_KEY = "cx_submitted"
@@ -32,7 +32,10 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(
-                **form.cleaned_data, channel=Channel.WEB, language=(get_language() or "es")[:2]
+                **form.case_data(),
+                consents=form.consent_choices(),
+                channel=Channel.WEB,
+                language=(get_language() or "es")[:2],
             )
         except ApplicationError as exc:
             form.add_error(exc.field, exc.message)
@@ -94,3 +97,18 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         status = 400
     context = {"case": case, "form": form, "answered": hasattr(case, "survey") or answered}
     return render(request, "feedback/survey.html", context, status=status)
+
+
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's marketing preferences, from the link to their case."""
+    case = _case_for_token(token)
+    current = current_consents(case.customer)
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None,
+        initial={f"consent_{channel}": granted for channel, granted in current.items()},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.consent_update(customer=case.customer, choices=form.consent_choices(), source="preferences")
+        messages.success(request, _("Your preferences have been saved."))
+        return redirect("preferences", token=token)
+    return render(request, "feedback/preferences.html", {"case": case, "form": form})
