@@ -253,7 +253,7 @@ class CaseAdmin(admin.ModelAdmin):
         if survey is None:
             return _("Not answered.")
         return format_html(
-            "CSAT {} / 5 · NPS {} / 10 · CES {} / 7<div style=\"white-space: pre-wrap\">{}</div>",
+            'CSAT {} / 5 · NPS {} / 10 · CES {} / 7<div style="white-space: pre-wrap">{}</div>',
             survey.csat,
             survey.nps,
             survey.ces,
