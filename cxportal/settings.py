@@ -199,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.sweep_unrouted",
         "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
     },
+    "apply-retention": {
+        "task": "feedback.tasks.apply_retention",
+        "schedule": timedelta(hours=24),
+    },
     "sweep-pending-notifications": {
         "task": "routing.tasks.sweep_notifications",
         "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
@@ -247,6 +251,8 @@ CX_SENDING_TIMEOUT = timedelta(seconds=env.int("CX_SENDING_TIMEOUT_SECONDS", def
 # client's address when behind a proxy (empty: REMOTE_ADDR).
 CX_SUBMISSIONS_PER_HOUR = env.int("CX_SUBMISSIONS_PER_HOUR", default=20)
 CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
+# Closed cases older than this many months are anonymised daily (0: never).
+CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
 
 # --- Security in production ---------------------------------------------------

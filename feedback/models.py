@@ -21,11 +21,16 @@ class Customer(models.Model):
     language = models.CharField(_("language"), max_length=8, default="es")
     segment = models.CharField(_("segment"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        permissions = [
+            ("export_customer", _("Can export everything about a customer")),
+            ("erase_customer", _("Can erase a customer's personal data")),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone
@@ -133,6 +138,8 @@ class Case(models.Model):
     # What the rules engine decided, kept as it was when it ran.
     decision = models.JSONField(_("routing decision"), default=dict, blank=True, editable=False)
     routing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Personal content removed (erasure or retention); statistics remain.
+    anonymised = models.BooleanField(_("anonymised"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("case")

@@ -1,0 +1,12 @@
+"""Periodic work of the customer side."""
+
+from celery import shared_task
+from django.conf import settings
+
+from .privacy import retention_apply
+
+
+@shared_task
+def apply_retention() -> int:
+    """Anonymise closed cases older than CX_RETENTION_MONTHS (0 turns it off)."""
+    return retention_apply(months=settings.CX_RETENTION_MONTHS)
