@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = _("Routing")
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

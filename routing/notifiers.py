@@ -12,7 +12,13 @@ from .models import Notification
 class EmailNotifier:
     """Email a staff member about a case event, in plain text and HTML."""
 
-    templates = {"routed": "email/case_routed"}
+    templates = {
+        "routed": "email/case_routed",
+        # Added as a watcher by a rule: copied on the case.
+        "watching": "email/case_watching",
+        # Named in a rule's "notify": told once that the case matched it.
+        "rule_notify": "email/case_rule_notify",
+    }
 
     def notify(self, notification: Notification) -> None:
         case = notification.case
@@ -22,6 +28,7 @@ class EmailNotifier:
             "case": case,
             "recipient": recipient,
             "case_url": settings.SITE_URL + case.get_absolute_url(),
+            "matched_rules": [m.get("name", "") for m in (case.decision or {}).get("matches", [])],
         }
         with translation.override(settings.LANGUAGE_CODE):
             subject = render_to_string(f"{template}_subject.txt", context).strip()

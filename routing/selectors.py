@@ -1,16 +1,25 @@
 """Reads shared by the admin, dashboards, API and tasks."""
 
+import logging
+import uuid
 from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 
 from .models import Department, Rule
 from .rules import Facts, RuleSet, RuleSpec
 
 VIEW_ALL_PERMISSION = "feedback.view_all_cases"
-# "Repeat complainant" looks this far back.
+# "Repeat complainant" looks this far back (fields previous_cases and
+# previous_cases_30_days).
 HISTORY_WINDOW = timedelta(days=90)
+RECENT_HISTORY_WINDOW = timedelta(days=30)
+# Bumped (see routing.signals) whenever a rule, condition or rule action changes.
+RULESET_VERSION_KEY = "routing:ruleset-version"
+
+log = logging.getLogger(__name__)
 
 
 def sees_all_departments(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -42,9 +51,50 @@ def promised_first_response_hours() -> int | None:
 
 
 def _ruleset_version() -> str:
+    """A token that changes whenever the rules do, read with one cache GET.
+
+    Every worker process compares it with the token its compiled rule set
+    was built under, so an edit reaches all workers on their next case. If
+    the cache is unreachable the database answers instead: routing must not
+    fail because Redis is down.
+    """
+    try:
+        version = cache.get(RULESET_VERSION_KEY)
+        if version is None:
+            # First use, or the cache was flushed: start a new token that
+            # every process will adopt (``add`` keeps a concurrent one).
+            cache.add(RULESET_VERSION_KEY, _new_version(), timeout=None)
+            version = cache.get(RULESET_VERSION_KEY)
+    except Exception:
+        log.warning("Cache unreachable; checking the rule set version in the database.", exc_info=True)
+        version = None
+    if version is None:
+        return "db:" + _ruleset_version_in_database()
+    return f"cache:{version}"
+
+
+def _ruleset_version_in_database() -> str:
     # Any save bumps updated_at, a delete changes the count.
     stamp = Rule.objects.aggregate(n=Count("id"), last=Max("updated_at"))
     return f"{stamp['n']}:{stamp['last'].isoformat() if stamp['last'] else ''}"
+
+
+def _new_version() -> str:
+    return uuid.uuid4().hex
+
+
+def ruleset_changed() -> None:
+    """Tell every worker process to recompile its rules on its next case.
+
+    Called by ``routing.signals`` after the change commits. A cache outage
+    is logged, not raised: the edit itself must still be saved.
+    """
+    try:
+        cache.set(RULESET_VERSION_KEY, _new_version(), timeout=None)
+    except Exception:
+        log.warning(
+            "Could not bump the rule set version; workers refresh when the cache is back.", exc_info=True
+        )
 
 
 _compiled: dict[str, RuleSet] = {}
@@ -60,8 +110,15 @@ def active_ruleset() -> RuleSet:
     return ruleset
 
 
+def forget_compiled_ruleset() -> None:
+    """Drop this process's compiled rules (tests simulate a fresh worker)."""
+    _compiled.clear()
+
+
 def rule_specs(rules: QuerySet[Rule]) -> list[RuleSpec]:
-    rules = rules.select_related("set_department").prefetch_related("conditions", "add_tags")
+    rules = rules.select_related("set_department", "set_sla_policy").prefetch_related(
+        "conditions", "add_tags", "add_watchers", "notify_users"
+    )
     return [rule_spec(rule) for rule in rules.order_by("order", "id")]
 
 
@@ -78,6 +135,9 @@ def rule_spec(rule: Rule) -> RuleSpec:
         set_department=rule.set_department.slug if rule.set_department else "",
         override_department=rule.override_department,
         stop_processing=rule.stop_processing,
+        set_sla_policy=rule.set_sla_policy.name if rule.set_sla_policy else "",
+        add_watchers=tuple(sorted(u.pk for u in rule.add_watchers.all())),
+        notify_users=tuple(sorted(u.pk for u in rule.notify_users.all())),
     )
 
 
@@ -93,7 +153,10 @@ def facts_for_case(case, *, today: date) -> Facts:
         customer_id=case.customer_id,
         created_at__gte=case.created_at - HISTORY_WINDOW,
         created_at__lt=case.created_at,
-    ).count()
+    ).aggregate(
+        last_90_days=Count("id"),
+        last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
+    )
     return Facts(
         subject=case.subject,
         message=case.message,
@@ -104,8 +167,9 @@ def facts_for_case(case, *, today: date) -> Facts:
         store=case.store,
         segment=case.customer.segment,
         has_order_reference=bool(case.order_reference),
-        has_attachments=False,
+        has_attachments=case.attachments.exists(),
         days_since_order=days_since_order,
         days_late=days_late,
-        previous_cases=previous,
+        previous_cases=previous["last_90_days"],
+        previous_cases_30_days=previous["last_30_days"],
     )

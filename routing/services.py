@@ -3,13 +3,14 @@
 import logging
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from feedback.models import Case, CaseEvent, Status
 
-from .models import Department, Notification, Tag
+from .models import Department, Notification, Rule, SLAPolicy, Tag
 from .notifiers import NOTIFIERS
 from .selectors import active_ruleset, facts_for_case, fallback_department
 
@@ -18,6 +19,10 @@ log = logging.getLogger(__name__)
 
 def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     """Classify and route a new case: tags, priority, department, owner, due dates.
+
+    A rule's SLA policy replaces the department's. The owner, each watcher
+    and each person a rule notifies get one email each: someone in several
+    of those roles gets only the first (owner, then watcher, then notify).
 
     Safe to run twice: the case is claimed with a conditional update, so a
     second run (a retried or duplicated task) changes nothing and notifies
@@ -34,7 +39,17 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
         else None
     ) or fallback_department()
     owner = department.owner
-    policy = department.sla_policy
+    policy = (
+        SLAPolicy.objects.filter(name=decision.sla_policy).first() if decision.sla_policy else None
+    ) or department.sla_policy
+    people = set(decision.watchers) | set(decision.notify)
+    active_ids = (
+        set(get_user_model().objects.filter(pk__in=people, is_active=True).values_list("pk", flat=True))
+        if people
+        else set()
+    )
+    watchers = [pk for pk in decision.watchers if pk in active_ids]
+    notified = [pk for pk in decision.notify if pk in active_ids]
 
     with transaction.atomic():
         claimed = Case.objects.filter(pk=case_id, routed_at__isnull=True).update(
@@ -50,7 +65,14 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
         )
         if claimed != 1:
             return False
+        if decision.matches:
+            # One UPDATE for every matched rule, in the claim's transaction.
+            Rule.objects.filter(pk__in=[m.rule_id for m in decision.matches]).update(
+                hit_count=F("hit_count") + 1, last_matched_at=now
+            )
         case.tags.add(*Tag.objects.filter(slug__in=decision.tags))
+        if watchers:
+            case.watchers.add(*watchers)
         CaseEvent.objects.bulk_create(
             [
                 CaseEvent(
@@ -76,12 +98,19 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                         "department": department.slug,
                         "owner_id": owner.pk,
                         "fallback": department.slug != decision.department,
+                        "sla_policy": policy.name,
                     },
                     is_public=True,
                 )
             ]
         )
+        told = {owner.pk}
         notification_create(case_id=case_id, recipient_id=owner.pk, event="routed")
+        for event, recipients in (("watching", watchers), ("rule_notify", notified)):
+            for recipient_id in recipients:
+                if recipient_id not in told:
+                    told.add(recipient_id)
+                    notification_create(case_id=case_id, recipient_id=recipient_id, event=event)
     return True
 
 

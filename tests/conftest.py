@@ -7,8 +7,10 @@ customer-service department, and ``elena`` is an executive who sees all.
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 
 from routing.models import Department
+from routing.selectors import forget_compiled_ruleset
 
 from .factories import DepartmentFactory, SLAPolicyFactory, TagFactory, UserFactory
 
@@ -25,6 +27,17 @@ def _fast_and_static(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_ruleset_cache():
+    """Each test starts like a new worker with an empty cache.
+
+    Rules a previous test compiled were rolled back with its transaction,
+    but the locmem cache and the process's compiled rule set outlive it.
+    """
+    cache.clear()
+    forget_compiled_ruleset()
 
 
 @pytest.fixture

@@ -33,7 +33,10 @@ FIELDS: dict[str, tuple[str, Any]] = {
     "has_attachments": (BOOLEAN, _("Attachments present")),
     "days_since_order": (NUMBER, _("Days since the order")),
     "days_late": (NUMBER, _("Days late (versus the promised delivery date)")),
+    # Repeat complainants: how many earlier cases the same customer opened
+    # in the window, so "3 cases in 30 days" reads "… 30 days is at least 3".
     "previous_cases": (NUMBER, _("Customer's cases in the last 90 days")),
+    "previous_cases_30_days": (NUMBER, _("Customer's cases in the last 30 days")),
 }
 
 OPERATORS: dict[str, Any] = {
@@ -81,6 +84,8 @@ class Condition:
     operator: str
     value: str
     terms: tuple[Term, ...] = ()
+    # The terms as ``TextIndex.hits`` names them, worked out once.
+    hit_keys: tuple[str, ...] = field(default=(), compare=False)
     test: Callable[[Any], bool] | None = field(default=None, compare=False)
     pattern: Any = field(default=None, compare=False)
 
@@ -104,7 +109,7 @@ def compile_condition(field_name: str, operator: str, value: str) -> Condition:
         terms = tuple(t for t in map(Term.parse, split_values(value)) if t)
         if not terms:
             raise RuleError(_("Give at least one word or phrase."), "no_terms")
-        return Condition(field_name, operator, value, terms=terms)
+        return Condition(field_name, operator, value, terms=terms, hit_keys=tuple(t.hit_key for t in terms))
     if operator == "regex":
         return Condition(field_name, operator, value, pattern=_compile_regex(value))
     if kind == BOOLEAN:

@@ -17,6 +17,8 @@ _WORD = re.compile(r"\w+")
 
 def normalize(text: str) -> str:
     """Lower-case ``text`` and strip accents: ``RETRASÓ`` -> ``retraso``."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -43,6 +45,11 @@ class Term:
     def key(self) -> str:
         return " ".join(self.words)
 
+    @property
+    def hit_key(self) -> str:
+        """How ``TextIndex.hits`` names this term when found."""
+        return self.key + "*" if self.prefix else self.key
+
     def __str__(self) -> str:
         return self.key + ("*" if self.prefix else "")
 
@@ -60,7 +67,7 @@ class TextIndex:
             if n in prefix_lengths:
                 self._sorted[n] = sorted(grams)
 
-    def hits(self, exact: dict[int, frozenset[str]], prefixes: dict[int, tuple[str, ...]]) -> set[str]:
+    def hits(self, exact: dict[int, frozenset[str]], prefixes: dict[int, frozenset[str]]) -> set[str]:
         """Return the keys of the terms that occur, exact and prefix alike.
 
         Prefix terms come back with a trailing ``*`` so they stay distinct
@@ -71,10 +78,20 @@ class TextIndex:
             found |= self._grams.get(n, set()) & keys
         for n, keys in prefixes.items():
             grams = self._sorted.get(n, [])
-            for key in keys:
-                i = bisect_left(grams, key)
-                if i < len(grams) and grams[i].startswith(key):
-                    found.add(key + "*")
+            if len(keys) <= 2 * len(grams):
+                # Few prefix terms: look each one up in the sorted n-grams.
+                for key in keys:
+                    i = bisect_left(grams, key)
+                    if i < len(grams) and grams[i].startswith(key):
+                        found.add(key + "*")
+            else:
+                # Many prefix terms: try every prefix of each n-gram's last
+                # word instead, so the cost follows the text, not the rules.
+                for gram in grams:
+                    start = gram.rfind(" ") + 2
+                    for end in range(start, len(gram) + 1):
+                        if gram[:end] in keys:
+                            found.add(gram[:end] + "*")
         return found
 
     def matching_words(self, term: Term) -> str | None:

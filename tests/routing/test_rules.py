@@ -1,5 +1,6 @@
 """The rules engine on its own: plain Python, no database."""
 
+import random
 import time
 
 import pytest
@@ -160,6 +161,40 @@ class TestOperators:
         assert time.monotonic() - started < 1
 
 
+class TestCaseFields:
+    @pytest.mark.parametrize(
+        ("condition", "facts", "expected"),
+        [
+            (("language", "equals", "es"), {"language": "ES"}, True),
+            (("language", "in", "en, fr"), {"language": "es"}, False),
+            (("product", "contains_any", "lavadora*"), {"product": "Lavadoras y secadoras"}, True),
+            (("product", "equals", "Televisores"), {"product": "televisores"}, True),
+            (("store", "in", "Sol, Gran Vía"), {"store": "gran vía"}, True),
+            (("store", "regex", "^madrid"), {"store": "Barcelona Diagonal"}, False),
+            (("segment", "equals", "vip"), {"segment": "VIP"}, True),
+            (("segment", "equals", "vip"), {"segment": ""}, False),
+            (("channel", "in", "phone, store"), {"channel": "store"}, True),
+            (("has_attachments", "is", "no"), {}, True),
+            (("has_attachments", "is", "yes"), {"has_attachments": True}, True),
+            (("days_since_order", "gte", "30"), {"days_since_order": 45}, True),
+            (("previous_cases", "gte", "3"), {"previous_cases": 3}, True),
+            (
+                ("previous_cases_30_days", "gte", "3"),
+                {"previous_cases": 5, "previous_cases_30_days": 2},
+                False,
+            ),
+            (("previous_cases_30_days", "gt", "1"), {"previous_cases_30_days": 2}, True),
+        ],
+    )
+    def test_each_case_field_can_be_a_condition(self, condition, facts, expected):
+        assert matches(tagging(condition), **facts) is expected
+
+    def test_choice_contains_any_matches_whole_words(self):
+        ruleset = tagging(("product", "contains_any", "tv"))
+        assert matches(ruleset, product="TV 55 pulgadas")
+        assert not matches(ruleset, product="TVs")
+
+
 class TestConditionGroups:
     def test_all_of_needs_every_condition(self):
         ruleset = tagging(("message", "contains_any", "roto"), ("kind", "equals", "claim"), group="all_of")
@@ -226,6 +261,13 @@ class TestInvalidRules:
         with pytest.raises(RuleError) as caught:
             validate_rule(RuleSpec(id=1, name="Odd", set_priority="asap"))
         assert caught.value.code == "bad_priority"
+
+    @pytest.mark.parametrize(
+        "action",
+        [{"set_sla_policy": "vip"}, {"add_watchers": (3,)}, {"notify_users": (4,)}],
+    )
+    def test_a_rule_doing_only_a_new_action_is_valid(self, action):
+        validate_rule(RuleSpec(id=1, name="People", **action))
 
     def test_a_rule_set_refuses_to_compile_an_invalid_rule(self):
         with pytest.raises(RuleError):
@@ -308,6 +350,26 @@ class TestRuleSet:
         )
         assert ruleset.evaluate(Facts(message="retraso")).tags == ["late", "logistics", "vip"]
 
+    def test_the_first_sla_policy_wins(self):
+        ruleset = RuleSet(
+            [rule(1, "cobro", set_sla_policy="billing"), rule(2, "retraso", set_sla_policy="vip")]
+        )
+        decision = ruleset.evaluate(Facts(message="retraso y cobro"))
+        assert (decision.sla_policy, decision.sla_policy_rule_id) == ("billing", 1)
+        assert ruleset.evaluate(Facts(message="retraso")).sla_policy == "vip"
+
+    def test_watchers_and_people_to_notify_add_up_without_repeats(self):
+        ruleset = RuleSet(
+            [
+                rule(1, "retraso", add_watchers=(5, 3), notify_users=(9,)),
+                rule(2, "retraso", add_watchers=(3, 7), notify_users=(9, 5)),
+                rule(3, "cobro", add_watchers=(11,), notify_users=(12,)),
+            ]
+        )
+        decision = ruleset.evaluate(Facts(message="retraso"))
+        assert decision.watchers == [5, 3, 7]
+        assert decision.notify == [9, 5]
+
     def test_no_match_decides_nothing(self):
         decision = RuleSet([rule(1, "retraso", set_department="logistics")]).evaluate(Facts(message="hola"))
         assert (decision.tags, decision.priority, decision.department, decision.matches) == ([], "", "", [])
@@ -347,6 +409,125 @@ class TestRuleSet:
         )
         assert ruleset.evaluate(Facts(subject="Urgente", message="hola")).tags == ["s"]
         assert ruleset.evaluate(Facts(subject="hola", message="urgente")).tags == ["m"]
+
+
+# --- Skipping rules a message cannot match ----------------------------------------
+
+WORDS = ["retraso", "pedido", "roto", "factura", "cobro", "tarde", "no ha llegado", "caja", "tienda"]
+
+
+def random_condition(rnd: random.Random) -> tuple[str, str, str]:
+    roll = rnd.random()
+    if roll < 0.55:
+        terms = rnd.sample(WORDS, rnd.randint(1, 3))
+        terms = [t + "*" if rnd.random() < 0.2 else t for t in terms]
+        field = rnd.choice(["text", "message", "subject"])
+        return (field, rnd.choice(["contains_any", "contains_all"]), ", ".join(terms))
+    if roll < 0.65:
+        return ("message", "regex", rnd.choice([r"ped-\d+", "roto|rota", "^mi"]))
+    if roll < 0.8:
+        return ("kind", "in", ", ".join(rnd.sample(["complaint", "claim", "praise"], 2)))
+    if roll < 0.9:
+        return ("days_late", rnd.choice(["gt", "lte"]), str(rnd.randint(0, 6)))
+    return ("segment", "equals", "vip")
+
+
+def random_ruleset(rnd: random.Random, size: int) -> RuleSet:
+    specs = [
+        RuleSpec(
+            id=i,
+            name=f"Random {i}",
+            all_of=tuple(random_condition(rnd) for _ in range(rnd.choice([0, 0, 1, 2]))),
+            any_of=tuple(random_condition(rnd) for _ in range(rnd.choice([0, 1, 2, 3]))),
+            add_tags=(f"t{i}",),
+            set_priority=rnd.choice(["", "low", "high", "urgent"]),
+            set_department=rnd.choice(["", "logistics", "billing"]),
+            override_department=rnd.random() < 0.2,
+            set_sla_policy=rnd.choice(["", "", "vip"]),
+            add_watchers=tuple(rnd.sample(range(1, 6), rnd.randint(0, 2))),
+            notify_users=tuple(rnd.sample(range(1, 6), rnd.randint(0, 1))),
+            stop_processing=rnd.random() < 0.05,
+        )
+        for i in range(size)
+    ]
+    return RuleSet(specs)
+
+
+def random_facts(rnd: random.Random) -> Facts:
+    filler = ["hola", "mi", "ped-12", "rota", "tardes", "llegado", "no", "ha"]
+    words = rnd.sample(WORDS + filler, rnd.randint(0, 6))
+    return Facts(
+        subject=" ".join(rnd.sample(WORDS + filler, 2)).upper(),
+        message=" ".join(words),
+        kind=rnd.choice(["complaint", "claim", "praise"]),
+        segment=rnd.choice(["", "vip"]),
+        days_late=rnd.choice([None, 0, 3, 7]),
+    )
+
+
+class TestSkippingUnreachableRules:
+    def test_skipping_gives_the_same_decision_as_visiting_every_rule(self):
+        rnd = random.Random(20260310)
+        for _ in range(60):
+            ruleset = random_ruleset(rnd, rnd.randint(1, 40))
+            for _ in range(25):
+                facts = random_facts(rnd)
+                assert (
+                    ruleset.evaluate(facts).as_dict()
+                    == ruleset.evaluate(facts, skip_unreachable=False).as_dict()
+                ), facts
+
+    def test_a_rule_without_keywords_is_never_skipped(self):
+        ruleset = RuleSet(
+            [
+                rule(1, "retraso", add_tags=("late",)),
+                RuleSpec(id=2, name="Claims", all_of=(("kind", "equals", "claim"),), add_tags=("claim",)),
+            ]
+        )
+        assert ruleset.evaluate(Facts(kind="claim", message="hola")).tags == ["claim"]
+
+    def test_a_mixed_any_of_list_is_not_a_reason_to_skip(self):
+        spec = RuleSpec(
+            id=1,
+            name="Mixed",
+            any_of=(("message", "contains_any", "roto"), ("segment", "equals", "vip")),
+            add_tags=("hit",),
+        )
+        assert matches(RuleSet([spec]), message="hola", segment="vip")
+
+    def test_every_keyword_of_the_all_of_list_is_needed(self):
+        spec = RuleSpec(
+            id=1,
+            name="Both words",
+            all_of=(("message", "contains_any", "roto"), ("subject", "contains_any", "pedido")),
+            add_tags=("hit",),
+        )
+        ruleset = RuleSet([spec])
+        assert matches(ruleset, subject="Pedido", message="roto")
+        assert not matches(ruleset, subject="Hola", message="roto")
+        assert not matches(ruleset, subject="Pedido roto", message="hola")
+
+    def test_skipping_keeps_rule_order_and_explanations(self):
+        ruleset = RuleSet(
+            [rule(i, f"palabra{i}, comun*", add_tags=(f"t{i}",)) for i in range(300)]
+            + [rule(300, "no ha llegado", add_tags=("late",))]
+        )
+        decision = ruleset.evaluate(Facts(message="palabra250 y palabra3: NO HA LLEGADO"))
+        assert decision.tags == ["t3", "t250", "late"]
+        assert [m.conditions[0].matched for m in decision.matches] == [
+            ["palabra3"],
+            ["palabra250"],
+            ["no ha llegado"],
+        ]
+
+    def test_many_prefix_terms_are_found_like_a_few(self):
+        many = RuleSet(
+            [rule(i, f"zz{i}*", add_tags=(f"t{i}",)) for i in range(200)]
+            + [rule(200, "retras*", add_tags=("late",))]
+        )
+        decision = many.evaluate(Facts(message="Lleva RETRASO y zz17abc"))
+        assert [m.rule_id for m in decision.matches] == [1, 17, 200]
+        assert [m.conditions[0].matched for m in decision.matches] == [["zz17abc"], ["zz17abc"], ["retraso"]]
 
 
 # --- The demo organisation's rules on real messages -----------------------------
