@@ -135,6 +135,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Customer uploads live under var/ (or CX_UPLOAD_ROOT), never under the
+# static files: they are served by a view that checks who is asking.
+MEDIA_ROOT = Path(env.str("CX_UPLOAD_ROOT", default=str(VAR_DIR / "uploads")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -11,6 +11,8 @@ urlpatterns = [
     path("feedback/", include("feedback.urls")),
     path("track/<str:token>/", feedback_views.track, name="track"),
     path("track/<str:token>/preferences/", feedback_views.preferences, name="preferences"),
+    path("track/<str:token>/files/<int:pk>/", feedback_views.track_attachment, name="track-attachment"),
+    path("attachments/<int:pk>/", feedback_views.staff_attachment, name="staff-attachment"),
     path("survey/<str:token>/", feedback_views.survey, name="survey"),
     path("dashboards/", include("dashboards.urls")),
     path("admin/", admin.site.urls),

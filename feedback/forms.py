@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Kind
+from .uploads import AttachmentsField
 
 # Kinds that usually concern an order: their order fields are shown first.
 ORDER_KINDS = (Kind.COMPLAINT, Kind.CLAIM)
@@ -47,6 +48,7 @@ class FeedbackForm(ConsentFields):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Tell us in your own words what happened."),
     )
+    attachments = AttachmentsField(label=_("Photos or documents"))
     order_reference = forms.CharField(label=_("Order number"), max_length=60, required=False)
     order_date = forms.DateField(
         label=_("Order date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -75,7 +77,7 @@ class FeedbackForm(ConsentFields):
         self.helper.form_id = "feedback-form"
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
-            Fieldset(_("Your message"), "kind", "subject", "message"),
+            Fieldset(_("Your message"), "kind", "subject", "message", "attachments"),
             Div(
                 Fieldset(
                     _("About your order"),
@@ -162,6 +164,7 @@ class CustomerMessageForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    attachments = AttachmentsField(label=_("Photos or documents"))
 
 
 def _scale(low: int, high: int) -> list[tuple[int, str]]:

@@ -220,6 +220,34 @@ class CaseEvent(models.Model):
         super().save(*args, **kwargs)
 
 
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # A random name: the customer's file name is kept in the row, not on disk.
+    return f"cases/{instance.case_id}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    """A photo or PDF the customer sent. Stored outside the static files and
+    served only to staff who see the case or to the holder of its link."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(
+        CaseEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SurveyResponse(models.Model):
     """The customer's verdict once the case is resolved: one per case."""
 

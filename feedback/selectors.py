@@ -43,6 +43,7 @@ class PublicEvent:
     body: str = ""
     from_customer: bool = False
     from_us: bool = False
+    attachments: tuple = ()
 
 
 def public_timeline(case: Case) -> list[PublicEvent]:
@@ -58,14 +59,21 @@ def public_timeline(case: Case) -> list[PublicEvent]:
         CaseEvent.Kind.CUSTOMER_MESSAGE: _("Your message"),
     }
     events = []
-    for event in case.events.filter(is_public=True).order_by("at", "id"):
+    for event in case.events.filter(is_public=True).prefetch_related("attachments").order_by("at", "id"):
         if event.kind == CaseEvent.Kind.STATUS_CHANGED:
             label = dict(Status.choices).get(event.data.get("to"), "")
             events.append(PublicEvent(event.at, _("Status: %(status)s") % {"status": label}))
         elif event.kind in (CaseEvent.Kind.REPLY, CaseEvent.Kind.CUSTOMER_MESSAGE):
             from_customer = event.kind == CaseEvent.Kind.CUSTOMER_MESSAGE
             events.append(
-                PublicEvent(event.at, titles[event.kind], event.text, from_customer, not from_customer)
+                PublicEvent(
+                    event.at,
+                    titles[event.kind],
+                    event.text,
+                    from_customer,
+                    not from_customer,
+                    tuple(event.attachments.all()),
+                )
             )
         elif event.kind in titles:
             events.append(PublicEvent(event.at, titles[event.kind]))

@@ -1,10 +1,12 @@
 """Writes of the customer side: intake, status changes, ownership, notes."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 
-from .models import TRANSITIONS, Case, CaseEvent, Consent, Customer, Status, SurveyResponse
+from .models import TRANSITIONS, Attachment, Case, CaseEvent, Consent, Customer, Status, SurveyResponse
 from .selectors import current_consents
 
 
@@ -75,6 +77,7 @@ def case_create(
     store: str = "",
     actor: AbstractBaseUser | None = None,
     consents: dict[str, bool] | None = None,
+    attachments: Sequence[tuple[UploadedFile, str]] = (),
     now: datetime | None = None,
 ) -> Case:
     """Store a new case with status `new` and queue its routing after commit.
@@ -113,7 +116,7 @@ def case_create(
         case.save(update_fields=["reference"])
         if consents:
             consent_update(customer=customer, choices=consents, source=channel, now=now)
-        CaseEvent.objects.create(
+        created = CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.CREATED,
             at=now,
@@ -121,6 +124,7 @@ def case_create(
             text=case.get_channel_display(),
             is_public=True,
         )
+        attachments_store(case=case, event=created, files=attachments, now=now)
         queue(route_case, case.pk)
     return case
 
@@ -260,7 +264,13 @@ def case_reply(*, case: Case, text: str, actor: AbstractBaseUser, now: datetime 
     return event
 
 
-def case_customer_message(*, case: Case, text: str, now: datetime | None = None) -> CaseEvent:
+def case_customer_message(
+    *,
+    case: Case,
+    text: str,
+    attachments: Sequence[tuple[UploadedFile, str]] = (),
+    now: datetime | None = None,
+) -> CaseEvent:
     """Add the customer's message from their tracking page.
 
     A case waiting on the customer goes back to in progress; a resolved or
@@ -275,6 +285,7 @@ def case_customer_message(*, case: Case, text: str, now: datetime | None = None)
         event = CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.CUSTOMER_MESSAGE, at=now, text=text, is_public=True
         )
+        attachments_store(case=case, event=event, files=attachments, now=now)
         if case.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
             case_change_status(case=case, status=Status.IN_PROGRESS, actor=None, now=now)
     return event
@@ -332,3 +343,28 @@ def consent_update(
         if current.get(channel, False) != granted
     ]
     return Consent.objects.bulk_create(changed)
+
+
+def attachments_store(
+    *,
+    case: Case,
+    files: Sequence[tuple[UploadedFile, str]],
+    event: CaseEvent | None = None,
+    now: datetime | None = None,
+) -> list[Attachment]:
+    """Keep the customer's checked files (``(upload, content type)`` pairs) on the case."""
+    now = now or timezone.now()
+    stored = []
+    for upload, content_type in files:
+        attachment = Attachment(
+            case=case,
+            event=event,
+            name=upload.name[:200],
+            content_type=content_type,
+            size=upload.size,
+            uploaded_at=now,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored

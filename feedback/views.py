@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -11,8 +13,8 @@ from routing.selectors import promised_first_response_hours
 
 from . import services
 from .forms import CustomerMessageForm, FeedbackForm, PreferencesForm, SurveyForm
-from .models import Case, Channel
-from .selectors import current_consents, public_timeline
+from .models import Attachment, Case, CaseEvent, Channel
+from .selectors import cases_visible_to, current_consents, public_timeline
 
 # The thanks page shows only references submitted from this browser session.
 SESSION_KEY = "cx_submitted"
@@ -28,7 +30,7 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
     ):
         return render(request, "feedback/too_many.html", status=429)
     # An empty POST is still a submission: bind it so it gets its errors.
-    form = FeedbackForm(request.POST if request.method == "POST" else None)
+    form = FeedbackForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(
@@ -66,16 +68,23 @@ def _case_for_token(token: str) -> Case:
 def track(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's private page: status, public timeline, replies, a message box."""
     case = _case_for_token(token)
-    form = CustomerMessageForm(request.POST if request.method == "POST" else None)
+    form = CustomerMessageForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_customer_message(case=case, text=form.cleaned_data["text"])
+            services.case_customer_message(
+                case=case, text=form.cleaned_data["text"], attachments=form.cleaned_data["attachments"]
+            )
         except ApplicationError as exc:
             form.add_error("text", exc.message)
         else:
             messages.success(request, _("Thank you: your message has been added to your case."))
             return redirect("track", token=token)
-    context = {"case": case, "timeline": public_timeline(case), "form": form}
+    context = {
+        "case": case,
+        "timeline": public_timeline(case),
+        "first_files": case.attachments.filter(event__kind=CaseEvent.Kind.CREATED),
+        "form": form,
+    }
     return render(request, "feedback/track.html", context, status=400 if form.errors else 200)
 
 
@@ -112,3 +121,28 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, _("Your preferences have been saved."))
         return redirect("preferences", token=token)
     return render(request, "feedback/preferences.html", {"case": case, "form": form})
+
+
+def _serve(attachment: Attachment) -> FileResponse:
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(False, attachment.name)
+    # Even a file that fooled the checks cannot run script in our origin.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def track_attachment(request: HttpRequest, token: str, pk: int) -> FileResponse:
+    """A file of the case, for the holder of the case's private link."""
+    attachment = Attachment.objects.filter(pk=pk, case__tracking_token=token).first()
+    if attachment is None:
+        raise Http404
+    return _serve(attachment)
+
+
+@login_required
+def staff_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A file of a case, for staff who may see the case."""
+    attachment = Attachment.objects.filter(pk=pk, case__in=cases_visible_to(request.user)).first()
+    if attachment is None:
+        raise Http404
+    return _serve(attachment)

@@ -8,6 +8,8 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -184,6 +186,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "language",
                     "subject",
                     "customer_message",
+                    "customer_files",
                     "order_reference",
                     "order_date",
                     "promised_delivery_date",
@@ -246,6 +249,17 @@ class CaseAdmin(admin.ModelAdmin):
     def customer_message(self, obj: Case) -> str:
         # format_html escapes the customer's text: it is never rendered as HTML.
         return format_html('<div style="white-space: pre-wrap">{}</div>', obj.message)
+
+    @admin.display(description=_("attachments"))
+    def customer_files(self, obj: Case) -> str:
+        files = obj.attachments.all()
+        if not files:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a> ({})',
+            ((reverse("staff-attachment", args=[f.pk]), f.name, filesizeformat(f.size)) for f in files),
+        )
 
     @admin.display(description=_("survey"))
     def survey_answers(self, obj: Case) -> str:
