@@ -6,7 +6,8 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from feedback.models import CaseEvent, Status
 from routing.models import Notification, Tag
@@ -250,7 +251,12 @@ class TestRuleActions:
         assert len(mail.outbox) == 4
         watching = by_recipient["luis@cx.example"]
         assert late_case.reference in watching.subject
-        assert "watcher" in watching.body
+        # In the site's language (Spanish by default): "added as a watcher".
+        with translation.override(settings.LANGUAGE_CODE):
+            expected = gettext(
+                "You have been added as a watcher of case %(reference)s, routed to %(department)s."
+            )
+        assert expected % {"reference": late_case.reference, "department": "Logistics"} in watching.body
         notified = by_recipient["elisa@cx.example"]
         assert "VIP" in notified.body
         assert "Late delivery" in notified.body
