@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
+from routing.services import notification_create
 
 from .models import TRANSITIONS, Attachment, Case, CaseEvent, Consent, Customer, Status, SurveyResponse
 from .selectors import current_consents
@@ -125,6 +126,8 @@ def case_create(
             is_public=True,
         )
         attachments_store(case=case, event=created, files=attachments, now=now)
+        if customer.email:
+            notification_create(case_id=case.pk, event="acknowledgement")
         queue(route_case, case.pk)
     return case
 
@@ -165,6 +168,9 @@ def case_change_status(
             data={"from": old, "to": status, "reopened": old in (Status.RESOLVED, Status.CLOSED)},
             is_public=True,
         )
+        # The survey is sent once per case: a second resolution does not ask again.
+        if status == Status.RESOLVED and case.customer.email:
+            notification_create(case_id=case.pk, event="survey")
     return case
 
 
@@ -261,6 +267,8 @@ def case_reply(*, case: Case, text: str, actor: AbstractBaseUser, now: datetime 
             case.save(update_fields=["first_response_at", "updated_at"])
         if case.status in (Status.NEW, Status.ROUTED):
             case_change_status(case=case, status=Status.IN_PROGRESS, actor=actor, now=now)
+        if case.customer.email:
+            notification_create(case_id=case.pk, event="reply", about=event.pk)
     return event
 
 
@@ -288,6 +296,10 @@ def case_customer_message(
         attachments_store(case=case, event=event, files=attachments, now=now)
         if case.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
             case_change_status(case=case, status=Status.IN_PROGRESS, actor=None, now=now)
+        if case.owner_id:
+            notification_create(
+                case_id=case.pk, event="customer_message", about=event.pk, recipient_id=case.owner_id
+            )
     return event
 
 

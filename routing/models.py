@@ -170,7 +170,9 @@ class RuleVersion(models.Model):
         verbose_name = _("rule version")
         verbose_name_plural = _("rule versions")
         ordering = ["rule", "-version"]
-        constraints = [models.UniqueConstraint(fields=["rule", "version"], name="one_snapshot_per_rule_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "version"], name="one_snapshot_per_rule_version")
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule} v{self.version}"
@@ -240,6 +242,7 @@ class Notification(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
+        CUSTOMER_EMAIL = "customer_email", _("Email to the customer")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -249,8 +252,11 @@ class Notification(models.Model):
 
     key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     case = models.ForeignKey("feedback.Case", on_delete=models.CASCADE, related_name="notifications")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    # Staff are users; a customer email has none (it goes to the case's customer).
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     event = models.CharField(_("event"), max_length=40)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

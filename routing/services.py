@@ -114,17 +114,24 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def notification_create(*, case_id: int, recipient_id: int, event: str) -> Notification | None:
+def notification_create(
+    *, case_id: int, event: str, recipient_id: int | None = None, about: int | None = None
+) -> Notification | None:
     """Record a notification and queue its sending after commit.
 
-    The key names the event and the person, so the same notification can
-    never be recorded — or sent — twice.
+    ``recipient_id`` is a staff member; without it the case's customer is
+    emailed. ``about`` names the event it is about when one case can have
+    several (each reply). The key names case, event and person, so the same
+    notification can never be recorded — or sent — twice.
     """
     from .tasks import queue, send_notification
 
+    who = f"user:{recipient_id}" if recipient_id else "customer"
+    key = f"case:{case_id}:{event}:{about}:{who}" if about else f"case:{case_id}:{event}:{who}"
+    channel = Notification.Channel.EMAIL if recipient_id else Notification.Channel.CUSTOMER_EMAIL
     notification, created = Notification.objects.get_or_create(
-        key=f"case:{case_id}:{event}:user:{recipient_id}",
-        defaults={"case_id": case_id, "recipient_id": recipient_id, "event": event},
+        key=key,
+        defaults={"case_id": case_id, "recipient_id": recipient_id, "event": event, "channel": channel},
     )
     if not created:
         return None
@@ -161,7 +168,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
             case_id=notification.case_id,
             kind=CaseEvent.Kind.NOTIFIED,
             at=now,
-            text=notification.recipient.email,
+            text=notification.recipient.email if notification.recipient else "customer",
             data={"notification": notification.key},
         )
     return True
