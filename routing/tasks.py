@@ -83,3 +83,11 @@ def sweep_notifications() -> int:
     for notification_id in ids:
         send_notification.delay(notification_id)
     return len(ids)
+
+
+@shared_task
+def run_rule_trial(trial_id: int) -> bool:
+    """Try a rule on past cases (what-if); no retry: a failed trial says so and can be started again."""
+    from .whatif import rule_trial_run
+
+    return rule_trial_run(trial_id=trial_id)

@@ -1,12 +1,19 @@
 """Editing rules in the admin: invalid rules are refused with the engine's message."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from routing.models import Rule, RuleCondition, Tag
+from routing.models import Rule, RuleCondition, RuleTrial, Tag
+from routing.transfer import rule_to_dict
+from routing.versions import rule_set_enabled
 
-from ..factories import RuleConditionFactory, RuleFactory, TagFactory, UserFactory
+from ..factories import CaseFactory, RuleConditionFactory, RuleFactory, TagFactory, UserFactory
 
 ADD_URL = "/admin/routing/rule/add/"
 
@@ -218,3 +225,222 @@ def rule_reader(db, staff_permissions) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+CHANGELIST_URL = "/admin/routing/rule/"
+
+
+class TestRuleList:
+    @pytest.fixture
+    def rules(self, db) -> list[Rule]:
+        return [
+            RuleFactory(name="Late delivery", order=10, set_priority="high"),
+            RuleFactory(name="Refund", order=20, set_priority="urgent", enabled=False),
+        ]
+
+    def test_it_shows_hits_and_when_a_rule_last_matched(self, client, rules):
+        Rule.objects.filter(pk=rules[0].pk).update(hit_count=42, last_matched_at=timezone.now())
+
+        response = client.get(CHANGELIST_URL)
+
+        assert response.status_code == 200
+        assert '<td class="field-hit_count">42</td>' in response.text
+        assert "never" in response.text
+
+    def test_enable_and_disable_actions_switch_rules_and_keep_versions(self, client, rules):
+        late, refund = rules
+
+        client.post(CHANGELIST_URL, {"action": "disable_rules", "_selected_action": [late.pk]})
+        client.post(CHANGELIST_URL, {"action": "enable_rules", "_selected_action": [refund.pk]})
+
+        late.refresh_from_db()
+        refund.refresh_from_db()
+        assert (late.enabled, refund.enabled) == (False, True)
+        assert (late.version, refund.version) == (2, 2)
+        assert late.versions.get().summary == "enabled: True → False"
+
+    def test_clone_copies_conditions_and_actions_into_a_disabled_rule(self, client, rules, delivery_delay):
+        late = rules[0]
+        late.add_tags.add(delivery_delay)
+        RuleConditionFactory(rule=late, value="retras*")
+
+        response = client.post(CHANGELIST_URL, {"action": "clone_rules", "_selected_action": [late.pk]})
+
+        assert response.status_code == 302
+        copy = Rule.objects.get(name="Late delivery (copy)")
+        assert not copy.enabled
+        assert copy.set_priority == "high"
+        assert list(copy.add_tags.all()) == [delivery_delay]
+        assert list(copy.conditions.values_list("value", flat=True)) == ["retras*"]
+        assert late.conditions.count() == 1
+
+    def test_order_is_editable_in_the_list_and_keeps_a_version(self, client, rules):
+        late, refund = rules
+        data = {
+            "form-TOTAL_FORMS": 2,
+            "form-INITIAL_FORMS": 2,
+            "form-MIN_NUM_FORMS": 0,
+            "form-MAX_NUM_FORMS": 1000,
+            "form-0-id": late.pk,
+            "form-0-order": 30,
+            "form-1-id": refund.pk,
+            "form-1-order": 20,
+            "_save": "Save",
+        }
+
+        response = client.post(CHANGELIST_URL, data)
+
+        assert response.status_code == 302
+        late.refresh_from_db()
+        assert late.order == 30
+        assert late.versions.get().summary == "order: 10 → 30"
+        refund.refresh_from_db()
+        assert refund.version == 1
+
+    def test_rules_unused_for_30_days_are_flagged_and_filtered(self, client):
+        now = timezone.now()
+        stale = RuleFactory(name="Stale", set_priority="high")
+        never = RuleFactory(name="Never matched", set_priority="high")
+        RuleFactory(name="Busy", set_priority="high")
+        RuleFactory(name="Brand new", set_priority="high")
+        Rule.objects.filter(name="Stale").update(last_matched_at=now - timedelta(days=40))
+        Rule.objects.filter(name="Busy").update(last_matched_at=now - timedelta(days=1))
+        Rule.objects.filter(name="Never matched").update(updated_at=now - timedelta(days=31))
+
+        unused = client.get(CHANGELIST_URL, {"unused": "yes"})
+        everything = client.get(CHANGELIST_URL)
+
+        assert {rule.name for rule in unused.context["cl"].result_list} == {stale.name, never.name}
+        assert everything.text.count("unused for 30 days") == 2
+
+
+class TestRestoreAndWhatIfPermissions:
+    @pytest.fixture
+    def rule(self, db) -> Rule:
+        rule = RuleFactory(name="Late delivery", set_priority="high")
+        RuleConditionFactory(rule=rule, value="retras*")
+        return rule
+
+    def test_a_reader_cannot_restore_a_version(self, rule_reader, rule, admin_user):
+        rule_set_enabled(rule=rule, enabled=False, actor=admin_user)
+        version = rule.versions.get()
+        url = f"/admin/routing/rule/{rule.pk}/versions/{version.pk}/restore/"
+
+        assert rule_reader.get(url).status_code == 403
+        assert rule_reader.post(url).status_code == 403
+        rule.refresh_from_db()
+        assert not rule.enabled
+
+    def test_a_reader_cannot_start_or_see_a_trial(self, rule_reader, rule):
+        trial = RuleTrial.objects.create(rule=rule, draft=rule_to_dict(rule))
+
+        start = rule_reader.post(f"/admin/routing/rule/{rule.pk}/try/", rule_data(trial_days=90))
+
+        assert start.status_code == 403
+        assert RuleTrial.objects.count() == 1
+        assert rule_reader.get(f"/admin/routing/rule/trials/{trial.pk}/").status_code == 403
+
+
+class TestWhatIf:
+    @pytest.fixture
+    def rule(self, organisation) -> Rule:
+        rule = RuleFactory(name="Late delivery", order=10, enabled=False, set_priority="high")
+        RuleConditionFactory(rule=rule, value="retraso")
+        return rule
+
+    def test_the_change_page_offers_to_try_the_rule(self, client, rule):
+        response = client.get(change_url(rule))
+
+        assert f'formaction="/admin/routing/rule/{rule.pk}/try/"' in response.text
+        assert 'name="trial_days"' in response.text
+
+    def test_trying_posts_the_form_as_edited_without_saving_it(
+        self, client, rule, django_capture_on_commit_callbacks
+    ):
+        CaseFactory(message="Otro retraso más")
+        data = rule_data(*existing(rule), initial=1, set_priority="urgent", trial_days=30)
+        data.pop("enabled")  # the draft stays disabled
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/admin/routing/rule/{rule.pk}/try/", data)
+
+        trial = RuleTrial.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"/admin/routing/rule/trials/{trial.pk}/"
+        assert trial.days == 30
+        assert trial.draft["set_priority"] == "urgent"
+        assert trial.summary == {
+            "cases": 1,
+            "tags_changed": 0,
+            "department_changed": 0,
+            "priority_changed": 1,
+        }
+        rule.refresh_from_db()
+        assert (rule.set_priority, rule.version) == ("high", 1)
+
+    def test_an_unsaved_draft_can_be_tried_from_the_add_page(self, client, db):
+        response = client.post("/admin/routing/rule/try/", rule_data(condition(), trial_days=90))
+
+        trial = RuleTrial.objects.get()
+        assert response.status_code == 302
+        assert trial.rule is None
+        assert trial.draft["name"] == "Late delivery"
+        assert not Rule.objects.exists()
+
+    def test_an_invalid_draft_is_not_tried(self, client, rule):
+        data = rule_data(condition(operator="regex", value="(retraso"), trial_days=90)
+
+        response = client.post(f"/admin/routing/rule/{rule.pk}/try/", data)
+
+        assert response.status_code == 302
+        assert response["Location"] == change_url(rule)
+        assert not RuleTrial.objects.exists()
+
+    def test_a_running_trial_shows_progress_and_refreshes(self, client, rule):
+        trial = RuleTrial.objects.create(
+            rule=rule, draft=rule_to_dict(rule), status=RuleTrial.Status.RUNNING, total=200, processed=50
+        )
+
+        response = client.get(f"/admin/routing/rule/trials/{trial.pk}/")
+
+        assert response.status_code == 200
+        assert '<meta http-equiv="refresh" content="2">' in response.text
+        assert '<progress id="trial-progress" max="200" value="50"' in response.text
+
+    def test_results_link_only_the_cases_the_user_may_see(self, rule, organisation, laura, staff_permissions):
+        staff_permissions(laura, "view_rule", "change_rule", "view_case")
+        mine = CaseFactory(department=organisation["logistics"])
+        theirs = CaseFactory(department=organisation["billing"])
+        change = {"before": {"tags": [], "department": "", "priority": ""}}
+        change["after"] = change["before"] | {"priority": "high"}
+        trial = RuleTrial.objects.create(
+            rule=rule,
+            draft=rule_to_dict(rule),
+            status=RuleTrial.Status.DONE,
+            summary={"cases": 2, "tags_changed": 0, "department_changed": 0, "priority_changed": 2},
+            changes=[change | {"case_id": case.pk, "reference": case.reference} for case in (mine, theirs)],
+        )
+        client = Client()
+        client.force_login(laura)
+
+        response = client.get(f"/admin/routing/rule/trials/{trial.pk}/")
+
+        assert response.status_code == 200
+        assert "<meta http-equiv" not in response.text
+        assert f"/admin/feedback/case/{mine.pk}/change/" in response.text
+        assert f"/admin/feedback/case/{theirs.pk}/change/" not in response.text
+        assert theirs.reference in response.text
+
+
+def test_the_rule_list_does_not_query_per_rule(client, django_assert_num_queries):
+    for i in range(2):
+        RuleFactory(name=f"Rule {i}", set_priority="high")
+    with CaptureQueriesContext(connection) as few:
+        client.get(CHANGELIST_URL)
+    for i in range(2, 8):
+        RuleFactory(name=f"Rule {i}", set_priority="high")
+
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(CHANGELIST_URL)
+
+    assert len(response.context["cl"].result_list) == 8

@@ -1,0 +1,9 @@
+"""Configuration in the admin: departments, SLA policies, tags, rules, and the notification log.
+
+A rule is checked by the engine itself (``routing.rules``) before it is
+saved, so an invalid rule is refused here with the engine's own message and
+never reaches a worker. Rules keep their history, travel as JSON and can be
+tried on past cases before they go live (``rules``, ``rule_pages``).
+"""
+
+from . import config, rules  # noqa: F401  (importing registers the admins)

@@ -1,0 +1,56 @@
+"""Departments, SLA policies, tags and the notification log."""
+
+from django.contrib import admin
+
+from feedback.selectors import cases_visible_to
+
+from ..models import Department, Notification, SLAPolicy, Tag
+from ..selectors import sees_all_departments
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "owner", "backup_owner", "sla_policy", "is_fallback")
+    list_select_related = ("owner", "backup_owner", "sla_policy")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("members",)
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "first_response_hours", "resolution_hours")
+    search_fields = ("name",)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name")
+    search_fields = ("slug", "name")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """A read-only log of what was sent to whom."""
+
+    list_display = ("key", "case", "recipient", "event", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "event", "channel")
+    list_select_related = ("case", "recipient")
+    search_fields = ("key", "case__reference")
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_departments(request.user):
+            return queryset
+        return queryset.filter(case__in=cases_visible_to(request.user).values("pk"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

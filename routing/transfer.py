@@ -1,0 +1,295 @@
+"""Rules as plain data: export, import, clone — one format shared with versions.
+
+A rule is written as a dict that names what it points to by slug (departments,
+tags), name (SLA policies) and username (watchers, people to notify), so a
+file exported on one site can be read on another. ``rule_to_dict`` is the
+only writer of that format: ``export_rules``, the admin download and every
+``RuleVersion.snapshot`` use it.
+
+Reading goes the other way in two steps: ``rule_resolve`` checks one dict and
+looks its references up (raising ``ApplicationError`` with the rule's name and
+the problem), then ``rule_apply`` writes it. ``rules_import`` resolves every
+rule of a file before writing any, inside one transaction, so an invalid file
+changes nothing.
+"""
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cxportal.errors import ApplicationError
+
+from .models import Department, Priority, Rule, RuleCondition, SLAPolicy, Tag
+from .rules import RuleError, RuleSpec, compile_condition, validate_rule
+
+FORMAT = "cx-portal-rules"
+FORMAT_VERSION = 1
+
+_RULE_SPEC_FIELDS = {f.name for f in fields(RuleSpec)}
+
+
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
+    """The whole rule (fields, conditions, actions) as JSON-ready data."""
+    return {
+        "name": rule.name,
+        "order": rule.order,
+        "enabled": rule.enabled,
+        "stop_processing": rule.stop_processing,
+        "conditions": [
+            {"group": c.group, "field": c.field, "operator": c.operator, "value": c.value}
+            for c in rule.conditions.order_by("id")
+        ],
+        "add_tags": sorted(tag.slug for tag in rule.add_tags.all()),
+        "set_priority": rule.set_priority,
+        "set_department": rule.set_department.slug if rule.set_department_id else None,
+        "override_department": rule.override_department,
+        "set_sla_policy": rule.set_sla_policy.name if rule.set_sla_policy_id else None,
+        "add_watchers": sorted(user.get_username() for user in rule.add_watchers.all()),
+        "notify_users": sorted(user.get_username() for user in rule.notify_users.all()),
+    }
+
+
+def rules_export() -> dict[str, Any]:
+    """The whole rule set, in order, as ``export_rules`` writes it."""
+    rules = Rule.objects.select_related("set_department", "set_sla_policy").prefetch_related(
+        "add_tags", "add_watchers", "notify_users"
+    )
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "rules": [rule_to_dict(rule) for rule in rules.order_by("order", "id")],
+    }
+
+
+def spec_from_dict(
+    data: dict[str, Any], *, id: int = 0, version: int = 1, user_ids: dict[str, int] | None = None
+) -> RuleSpec:
+    """The engine's view of a rule dict (no database access).
+
+    The engine names people by id; pass ``user_ids`` (username -> id) when
+    the spec is evaluated. Without it usernames stand in, which is enough
+    to validate the rule.
+    """
+    user_ids = user_ids or {}
+
+    def people(key: str) -> tuple:
+        return tuple(user_ids.get(name, name) for name in data.get(key) or ())
+
+    conditions = data.get("conditions") or []
+    values: dict[str, Any] = {
+        "id": id,
+        "name": data.get("name") or "",
+        "version": version,
+        "all_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "all"),
+        "any_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "any"),
+        "add_tags": tuple(data.get("add_tags") or ()),
+        "set_priority": data.get("set_priority") or "",
+        "set_department": data.get("set_department") or "",
+        "override_department": bool(data.get("override_department")),
+        "stop_processing": bool(data.get("stop_processing")),
+        "set_sla_policy": data.get("set_sla_policy") or "",
+        "add_watchers": people("add_watchers"),
+        "notify_users": people("notify_users"),
+    }
+    # The engine learns new actions over time; pass it only what it knows.
+    return RuleSpec(**{name: value for name, value in values.items() if name in _RULE_SPEC_FIELDS})
+
+
+@dataclass
+class ResolvedRule:
+    """A checked rule dict with its references looked up, ready to write."""
+
+    data: dict[str, Any]
+    tags: list[Tag] = field(default_factory=list)
+    department: Department | None = None
+    sla_policy: SLAPolicy | None = None
+    watchers: list[Any] = field(default_factory=list)
+    notify: list[Any] = field(default_factory=list)
+
+
+def _problem(name: str, message: str, code: str) -> ApplicationError:
+    return ApplicationError(_("Rule “%(rule)s”: %(problem)s") % {"rule": name, "problem": message}, code=code)
+
+
+def rule_resolve(data: Any, *, position: int = 0) -> ResolvedRule:
+    """Check one rule dict and look up what it names; raise ``ApplicationError`` if anything is wrong."""
+    if not isinstance(data, dict) or not str(data.get("name") or "").strip():
+        raise ApplicationError(_("Rule #%(n)d has no name.") % {"n": position + 1}, code="no_name")
+    name = str(data["name"]).strip()
+
+    def fail(message: str, code: str) -> ApplicationError:
+        return _problem(name, message, code)
+
+    conditions = data.get("conditions") or []
+    if not isinstance(conditions, list):
+        raise fail(_("conditions must be a list."), "bad_conditions")
+    for condition in conditions:
+        if not isinstance(condition, dict) or not {"group", "field", "operator", "value"} <= condition.keys():
+            raise fail(_("each condition needs group, field, operator and value."), "bad_conditions")
+        if condition["group"] not in RuleCondition.Group.values:
+            raise fail(_("unknown condition group “%(g)s”.") % {"g": condition["group"]}, "bad_group")
+        try:
+            compile_condition(str(condition["field"]), str(condition["operator"]), str(condition["value"]))
+        except RuleError as exc:
+            raise fail(str(exc.message), exc.code) from None
+    if (data.get("set_priority") or "") not in {"", *Priority.values}:
+        raise fail(_("unknown priority “%(p)s”.") % {"p": data["set_priority"]}, "bad_priority")
+    order = data.get("order", 100)
+    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
+        raise fail(_("the order must be a whole number."), "bad_order")
+
+    resolved = ResolvedRule(data={**data, "name": name, "order": order, "conditions": conditions})
+    slugs = list(data.get("add_tags") or [])
+    tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+    for slug in slugs:
+        if slug not in tags:
+            raise fail(_("unknown tag “%(tag)s”.") % {"tag": slug}, "unknown_tag")
+    resolved.tags = [tags[slug] for slug in slugs]
+    if data.get("set_department"):
+        resolved.department = Department.objects.filter(slug=data["set_department"]).first()
+        if resolved.department is None:
+            raise fail(
+                _("unknown department “%(department)s”.") % {"department": data["set_department"]},
+                "unknown_department",
+            )
+    if data.get("set_sla_policy"):
+        resolved.sla_policy = SLAPolicy.objects.filter(name=data["set_sla_policy"]).first()
+        if resolved.sla_policy is None:
+            raise fail(
+                _("unknown SLA policy “%(policy)s”.") % {"policy": data["set_sla_policy"]},
+                "unknown_sla_policy",
+            )
+    resolved.watchers = _users(data.get("add_watchers"), fail)
+    resolved.notify = _users(data.get("notify_users"), fail)
+    try:
+        validate_rule(spec_from_dict(resolved.data))
+    except RuleError as exc:
+        raise fail(str(exc.message), exc.code) from None
+    return resolved
+
+
+def _users(usernames: Any, fail) -> list[Any]:
+    usernames = list(usernames or [])
+    User = get_user_model()
+    found = {u.get_username(): u for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": usernames})}
+    for username in usernames:
+        if username not in found:
+            raise fail(_("unknown user “%(user)s”.") % {"user": username}, "unknown_user")
+    return [found[username] for username in usernames]
+
+
+def rule_apply(*, rule: Rule, resolved: ResolvedRule) -> Rule:
+    """Write a resolved rule dict onto ``rule`` (new or existing), conditions included.
+
+    Does not touch the version: callers that change an existing rule record
+    the previous state with ``routing.versions.rule_save_version``.
+    """
+    data = resolved.data
+    rule.name = data["name"]
+    rule.order = data["order"]
+    rule.enabled = bool(data.get("enabled", True))
+    rule.stop_processing = bool(data.get("stop_processing"))
+    rule.set_priority = data.get("set_priority") or ""
+    rule.set_department = resolved.department
+    rule.override_department = bool(data.get("override_department"))
+    rule.set_sla_policy = resolved.sla_policy
+    rule.save()
+    rule.conditions.all().delete()
+    RuleCondition.objects.bulk_create(
+        [
+            RuleCondition(
+                rule=rule,
+                group=c["group"],
+                field=str(c["field"]),
+                operator=str(c["operator"]),
+                value=str(c["value"]),
+            )
+            for c in data["conditions"]
+        ]
+    )
+    rule.add_tags.set(resolved.tags)
+    rule.add_watchers.set(resolved.watchers)
+    rule.notify_users.set(resolved.notify)
+    return rule
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+def rules_parse(data: Any) -> list[ResolvedRule]:
+    """Check a whole exported file; raise ``ApplicationError`` on the first problem."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("rules"), list):
+        raise ApplicationError(_("This is not a CX Portal rules file."), code="bad_format")
+    if data.get("version") != FORMAT_VERSION:
+        raise ApplicationError(
+            _("Unsupported rules file version “%(version)s”.") % {"version": data.get("version")},
+            code="bad_version",
+        )
+    resolved = [rule_resolve(rule, position=i) for i, rule in enumerate(data["rules"])]
+    seen: set[str] = set()
+    for rule in resolved:
+        name = rule.data["name"]
+        if name in seen:
+            raise _problem(name, _("the name appears twice in the file."), "duplicate_name")
+        seen.add(name)
+    return resolved
+
+
+def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResult:
+    """Import a rules file in one transaction: all of it or, if anything is invalid, nothing.
+
+    Rules are matched by name: an existing rule is updated (its previous state
+    kept as a version), a new name creates a rule. With ``replace`` rules the
+    file does not name are deleted, so the file becomes the whole rule set.
+    """
+    from .versions import rule_save_version
+
+    resolved = rules_parse(data)
+    result = ImportResult()
+    with transaction.atomic():
+        existing: dict[str, Rule] = {}
+        for rule in Rule.objects.select_for_update().order_by("id"):
+            if rule.name in existing:
+                if rule.name in {r.data["name"] for r in resolved}:
+                    raise _problem(
+                        rule.name, _("several existing rules have this name; rename them first."), "ambiguous"
+                    )
+                continue
+            existing[rule.name] = rule
+        for item in resolved:
+            rule = existing.get(item.data["name"])
+            if rule is None:
+                rule_apply(rule=Rule(), resolved=item)
+                result.created.append(item.data["name"])
+                continue
+            before = rule_to_dict(rule)
+            rule_apply(rule=rule, resolved=item)
+            if rule_save_version(rule=rule, actor=actor, before=before):
+                result.updated.append(rule.name)
+            else:
+                result.unchanged.append(rule.name)
+        if replace:
+            names = {item.data["name"] for item in resolved}
+            doomed = Rule.objects.exclude(name__in=names)
+            result.deleted = sorted(doomed.values_list("name", flat=True))
+            doomed.delete()
+    return result
+
+
+def rule_clone(*, rule: Rule) -> Rule:
+    """A disabled copy of ``rule`` named "… (copy)": how managers start a draft."""
+    name = _("%(name)s (copy)") % {"name": rule.name}
+    overflow = len(name) - Rule._meta.get_field("name").max_length
+    if overflow > 0:
+        name = _("%(name)s (copy)") % {"name": rule.name[: -overflow - 1] + "…"}
+    data = rule_to_dict(rule) | {"name": name, "enabled": False}
+    with transaction.atomic():
+        return rule_apply(rule=Rule(), resolved=rule_resolve(data))

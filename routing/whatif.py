@@ -1,0 +1,138 @@
+"""What-if: try a rule on past cases before switching it on, with no side effects.
+
+A trial evaluates the current enabled rule set twice per past case — as it
+is, and with the tried rule in it (replacing the saved rule of the same id,
+or inserted by order) — and counts the cases whose tags, department or
+priority would differ. Nothing is written but the ``RuleTrial`` itself.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cxportal.errors import ApplicationError
+from feedback.models import Case
+
+from .models import Rule, RuleTrial
+from .rules import Decision, RuleError, RuleSet, RuleSpec, validate_rule
+from .selectors import facts_for_case, rule_specs
+from .transfer import spec_from_dict
+
+CHUNK_SIZE = 200
+MAX_CHANGES = 500
+MAX_DAYS = 3650
+
+
+def rule_trial_start(
+    *, draft: dict[str, Any], rule: Rule | None = None, days: int = 90, actor=None
+) -> RuleTrial:
+    """Record a trial of ``draft`` (a ``rule_to_dict`` dict) and queue it after commit."""
+    from .tasks import queue, run_rule_trial
+
+    if not 1 <= days <= MAX_DAYS:
+        raise ApplicationError(
+            _("Choose between 1 and %(max)d days.") % {"max": MAX_DAYS}, code="bad_days", field="days"
+        )
+    try:
+        validate_rule(spec_from_dict(draft))
+    except RuleError as exc:
+        raise ApplicationError(exc.message, code=exc.code) from None
+    trial = RuleTrial.objects.create(
+        rule=rule, draft=draft, days=days, requested_by=actor if actor and actor.is_authenticated else None
+    )
+    queue(run_rule_trial, trial.pk)
+    return trial
+
+
+def _ruleset_with(tried: RuleSpec, order: int) -> tuple[RuleSet, RuleSet]:
+    """The enabled rules as they are, and with ``tried`` in its place."""
+    rules = Rule.objects.filter(enabled=True)
+    orders = dict(rules.values_list("pk", "order"))
+    current = rule_specs(rules)
+    others = [spec for spec in current if spec.id != tried.id]
+    # Same ordering as the saved rules: by order, then id (a draft without id goes last among equals).
+    key = (order, tried.id or float("inf"))
+    position = sum(1 for spec in others if (orders[spec.id], spec.id) <= key)
+    return RuleSet(current), RuleSet([*others[:position], tried, *others[position:]])
+
+
+def _outcome(decision: Decision) -> dict[str, Any]:
+    return {"tags": sorted(decision.tags), "department": decision.department, "priority": decision.priority}
+
+
+def rule_trial_run(*, trial_id: int, now=None, chunk_size: int = CHUNK_SIZE) -> bool:
+    """Run a queued trial; safe to call twice (the second call finds it claimed)."""
+    now = now or timezone.now()
+    if (
+        RuleTrial.objects.filter(pk=trial_id, status=RuleTrial.Status.QUEUED).update(
+            status=RuleTrial.Status.RUNNING
+        )
+        != 1
+    ):
+        return False
+    trial = RuleTrial.objects.get(pk=trial_id)
+    try:
+        _run(trial, now=now, chunk_size=chunk_size)
+    except Exception as exc:
+        RuleTrial.objects.filter(pk=trial_id).update(
+            status=RuleTrial.Status.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        raise
+    return True
+
+
+def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
+    usernames = [*trial.draft.get("add_watchers", ()), *trial.draft.get("notify_users", ())]
+    user_ids = {
+        user.get_username(): user.pk
+        for user in get_user_model().objects.filter(**{f"{get_user_model().USERNAME_FIELD}__in": usernames})
+    }
+    tried = spec_from_dict(trial.draft, id=trial.rule_id or 0, version=0, user_ids=user_ids)
+    without, with_rule = _ruleset_with(tried, int(trial.draft.get("order", 100)))
+    cases = Case.objects.filter(created_at__gte=now - timedelta(days=trial.days)).order_by("pk")
+    total = cases.count()
+    RuleTrial.objects.filter(pk=trial.pk).update(total=total, processed=0)
+    counts = {"cases": 0, "tags_changed": 0, "department_changed": 0, "priority_changed": 0}
+    changes: list[dict[str, Any]] = []
+    last_id = 0
+    while True:
+        chunk = list(cases.filter(pk__gt=last_id).select_related("customer")[:chunk_size])
+        if not chunk:
+            break
+        for case in chunk:
+            # The facts as routing saw them on the day the case came in.
+            facts = facts_for_case(case, today=_day_of(case))
+            before, after = _outcome(without.evaluate(facts)), _outcome(with_rule.evaluate(facts))
+            counts["cases"] += 1
+            changed = False
+            for key, counter in (
+                ("tags", "tags_changed"),
+                ("department", "department_changed"),
+                ("priority", "priority_changed"),
+            ):
+                if before[key] != after[key]:
+                    counts[counter] += 1
+                    changed = True
+            if changed and len(changes) < MAX_CHANGES:
+                changes.append(
+                    {"case_id": case.pk, "reference": case.reference, "before": before, "after": after}
+                )
+        last_id = chunk[-1].pk
+        RuleTrial.objects.filter(pk=trial.pk).update(processed=counts["cases"])
+    with transaction.atomic():
+        RuleTrial.objects.filter(pk=trial.pk).update(
+            status=RuleTrial.Status.DONE,
+            total=max(total, counts["cases"]),
+            processed=counts["cases"],
+            summary=counts,
+            changes=changes,
+            finished_at=timezone.now(),
+        )
+
+
+def _day_of(case: Case) -> date:
+    return timezone.localdate(case.created_at)

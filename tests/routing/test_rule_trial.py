@@ -1,0 +1,181 @@
+"""What-if: a rule tried on past cases says what it would change, and changes nothing."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cxportal.errors import ApplicationError
+from feedback.models import Case, CaseEvent
+from routing.models import Notification, Priority, Rule, RuleTrial
+from routing.tasks import run_rule_trial
+from routing.transfer import rule_to_dict
+from routing.whatif import rule_trial_run, rule_trial_start
+
+from ..factories import CaseFactory, RuleConditionFactory, RuleFactory, TagFactory
+
+
+@pytest.fixture
+def late_delivery(organisation) -> Rule:
+    """The live rule set: one enabled rule."""
+    rule = RuleFactory(name="Late delivery", order=10, set_department=organisation["logistics"])
+    rule.add_tags.add(TagFactory(slug="delivery-delay"))
+    RuleConditionFactory(rule=rule, value="retraso")
+    return rule
+
+
+@pytest.fixture
+def refunds(organisation) -> Rule:
+    """A draft: disabled, after the live rule in order."""
+    rule = RuleFactory(
+        name="Refunds",
+        order=20,
+        enabled=False,
+        set_department=organisation["billing"],
+        set_priority=Priority.URGENT,
+    )
+    rule.add_tags.add(TagFactory(slug="refund"))
+    RuleConditionFactory(rule=rule, value="reembolso")
+    return rule
+
+
+@pytest.fixture
+def cases(late_delivery):
+    now = timezone.now()
+    return {
+        "refund": CaseFactory(message="Quiero un reembolso", created_at=now - timedelta(days=3)),
+        "both": CaseFactory(message="Hay retraso, quiero un reembolso", created_at=now - timedelta(days=10)),
+        "neither": CaseFactory(message="Hola", created_at=now - timedelta(days=20)),
+        "too_old": CaseFactory(message="Quiero un reembolso", created_at=now - timedelta(days=100)),
+    }
+
+
+def trial_of(rule: Rule, **draft) -> RuleTrial:
+    return RuleTrial.objects.create(rule=rule, draft=rule_to_dict(rule) | draft, days=90)
+
+
+def side_effects() -> tuple:
+    return (
+        list(Case.objects.order_by("pk").values()),
+        sorted(Case.tags.through.objects.values_list("case_id", "tag_id")),
+        CaseEvent.objects.count(),
+        Notification.objects.count(),
+    )
+
+
+def test_it_counts_the_cases_the_rule_would_change(refunds, cases):
+    trial = trial_of(refunds)
+
+    run_rule_trial.delay(trial.pk)
+
+    trial.refresh_from_db()
+    assert trial.status == RuleTrial.Status.DONE
+    assert trial.summary == {"cases": 3, "tags_changed": 2, "department_changed": 1, "priority_changed": 2}
+    by_reference = {change["reference"]: change for change in trial.changes}
+    assert set(by_reference) == {cases["refund"].reference, cases["both"].reference}
+    refund = by_reference[cases["refund"].reference]
+    assert refund["case_id"] == cases["refund"].pk
+    assert refund["before"] == {"tags": [], "department": "", "priority": ""}
+    assert refund["after"] == {"tags": ["refund"], "department": "billing", "priority": "urgent"}
+    both = by_reference[cases["both"].reference]
+    # The live rule comes first and sets the department: the draft cannot take it.
+    assert both["after"]["department"] == "logistics"
+    assert both["after"]["tags"] == ["delivery-delay", "refund"]
+
+
+def test_it_has_no_side_effects_on_cases(refunds, cases):
+    before = side_effects()
+
+    run_rule_trial.delay(trial_of(refunds).pk)
+
+    assert side_effects() == before
+
+
+def test_an_edit_of_a_live_rule_replaces_it_rather_than_running_twice(late_delivery, cases):
+    trial = trial_of(late_delivery, set_priority="high")
+
+    run_rule_trial.delay(trial.pk)
+
+    trial.refresh_from_db()
+    assert trial.summary == {"cases": 3, "tags_changed": 0, "department_changed": 0, "priority_changed": 1}
+    [change] = trial.changes
+    assert change["reference"] == cases["both"].reference
+    assert change["before"]["priority"] == ""
+    assert change["after"]["priority"] == "high"
+
+
+def test_a_new_draft_without_a_saved_rule_can_be_tried(refunds, cases):
+    draft = rule_to_dict(refunds) | {"name": "Unsaved"}
+    trial = RuleTrial.objects.create(draft=draft, days=5)
+
+    run_rule_trial.delay(trial.pk)
+
+    trial.refresh_from_db()
+    assert trial.summary == {"cases": 1, "tags_changed": 1, "department_changed": 1, "priority_changed": 1}
+
+
+def test_progress_reaches_the_total_chunk_by_chunk(refunds, cases):
+    trial = trial_of(refunds)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert rule_trial_run(trial_id=trial.pk, chunk_size=1)
+
+    progress = [
+        int(match.group(1))
+        for query in queries
+        if query["sql"].startswith('UPDATE "routing_ruletrial" SET "processed"')
+        and (match := re.search(r'"processed" = (\d+)', query["sql"]))
+    ]
+    assert progress == [1, 2, 3]
+
+    trial.refresh_from_db()
+    assert trial.total == 3
+    assert trial.processed == 3
+    assert trial.finished_at is not None
+
+
+def test_running_a_trial_twice_runs_it_once(refunds, cases):
+    trial = trial_of(refunds)
+
+    assert rule_trial_run(trial_id=trial.pk)
+    assert not rule_trial_run(trial_id=trial.pk)
+
+
+def test_starting_a_trial_queues_it_after_commit(
+    refunds, cases, admin_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        trial = rule_trial_start(draft=rule_to_dict(refunds), rule=refunds, days=90, actor=admin_user)
+
+    trial.refresh_from_db()
+    assert trial.status == RuleTrial.Status.DONE
+    assert trial.requested_by == admin_user
+    assert trial.summary["cases"] == 3
+
+
+def test_a_trial_that_cannot_run_says_why(cases, organisation):
+    draft = {
+        "name": "Broken",
+        "conditions": [{"group": "any", "field": "colour", "operator": "equals", "value": "red"}],
+    }
+    trial = RuleTrial.objects.create(draft=draft | {"set_priority": "high"})
+
+    with pytest.raises(Exception, match="colour"):
+        run_rule_trial.delay(trial.pk)
+
+    trial.refresh_from_db()
+    assert trial.status == RuleTrial.Status.FAILED
+    assert "colour" in trial.error
+
+
+def test_a_trial_refuses_a_rule_that_does_nothing(refunds):
+    draft = rule_to_dict(refunds) | {"add_tags": [], "set_priority": "", "set_department": None}
+
+    with pytest.raises(ApplicationError) as error:
+        rule_trial_start(draft=draft, rule=refunds)
+
+    assert error.value.code == "no_actions"
+    assert not RuleTrial.objects.exists()
