@@ -40,16 +40,27 @@ TAGS = [
     ("other", "Otros / Other"),
 ]
 
-# name, order, any-of keywords (Spanish and English), extra conditions, tags, department, priority
+# name, order, any-of keywords (Spanish and English), extra conditions, tags, department, priority.
+# Keywords are whole words, case- and accent-insensitive; ``word*`` is a prefix.
+# Words that are also everyday words elsewhere ("tarde" afternoon, "caja" box,
+# "borde" edge, "late" as in "open late", "charge" as in "free of charge",
+# "falta" as in "hace falta") appear only inside phrases.
+# tests/routing/test_demo_quality.py measures these rules on labelled messages.
+# Staff and store rules need a complaint: praise for a shop assistant, or a
+# question about a store's opening hours, is not a store problem.
+_COMPLAINTS = ("kind", "in", "complaint, claim")
 RULES = [
     (
         "Retraso en la entrega / Late delivery",
         10,
-        # "tarde" alone also means "afternoon" ("por la tarde"): only phrases.
-        "retraso*, retrasad*, llego tarde, llega tarde, llegan tarde, llegaron tarde, muy tarde,"
-        " no ha llegado, no me ha llegado, no llega, todavia no, aun no,"
-        " sigo esperando, late, delay*, delayed, hasn't arrived, has not arrived, not arrived,"
-        " not delivered, still waiting, never arrived, where is my order",
+        "retraso*, retrasad*, llego tarde, llega tarde, llegan tarde, llegaron tarde, ha llegado tarde, muy tarde,"
+        " no ha llegado, no me ha llegado, no han llegado, no me han llegado, no llega, no llegan, sin llegar,"
+        " cuando llega, cuando va a llegar, sigo esperando, fuera de plazo, ha tardado, han tardado,"
+        " late delivery, delivered late, arrived late, came late, turned up late, day late, days late,"
+        " week late, weeks late, is late, was late, delay*, hasn't arrived, has not arrived, haven't received,"
+        " not arrived, not delivered, never delivered, never arrived, still waiting, where is my order,"
+        " where's my order, where is my parcel, where's my parcel, slow delivery, slowest delivery,"
+        " stuck in transit, stuck at the depot",
         [],
         ["delivery-delay"],
         "logistics",
@@ -58,8 +69,9 @@ RULES = [
     (
         "Artículo dañado / Damaged item",
         20,
-        "roto, rota, rotos, rotas, dañado*, golpead*, abollad*, aplastad*, damaged, broken, smashed, crushed, dented,"
-        " cracked",
+        "roto, rota, rotos, rotas, dañad*, golpead*, abollad*, aplastad*, rajad*, desportillad*, rayad*,"
+        " mojad*, estropead*, hecha polvo, hecho polvo, mal embalad*, damaged, broken, smashed, crushed, dented,"
+        " cracked, shattered, scratch*, chipped, soaked, bent, torn",
         [],
         ["damaged-item"],
         "logistics",
@@ -68,8 +80,12 @@ RULES = [
     (
         "Artículo equivocado / Wrong item",
         30,
-        "equivocado, equivocada, otro producto, no es lo que pedi, wrong item, wrong product, wrong size,"
-        " wrong colour, wrong color, not what i ordered",
+        "equivocad*, otro producto, otra talla, otro color, otro modelo, otra marca, no es lo que pedi,"
+        " no es el que pedi, no es la que pedi, no es el mio, no es la mia, de otra persona, mandado otr*,"
+        " enviado otr*, enviaron otr*, mandaron otr*, wrong item*, wrong product*, wrong size, wrong colour,"
+        " wrong color, wrong model, sent the wrong, sent me the wrong, received the wrong, got the wrong,"
+        " delivered the wrong, send the wrong, different model, older model, modelo distinto, talla distinta,"
+        " color distinto, not what i ordered, not what i bought, someone else's, mixed up",
         [],
         ["wrong-item"],
         "logistics",
@@ -78,7 +94,10 @@ RULES = [
     (
         "Falta un artículo / Missing item",
         40,
-        "falta, faltaba, faltan, incompleto, incompleta, missing, incomplete, not in the box, only received",
+        "falta un, falta una, falta el, falta la, faltan, faltaba*, me falta*, incomplet*, solo venia*,"
+        " solo llegaron, solo me llegaron, solo me entregaron, venia sin, vino sin, llego sin, ha llegado sin,"
+        " estaba vacia, estaba vacio, missing, not in the box, only received, only got, came without,"
+        " arrived without, was empty, empty box, empty parcel, empty package",
         [],
         ["missing-item"],
         "logistics",
@@ -87,8 +106,10 @@ RULES = [
     (
         "Error de facturación / Billing error",
         50,
-        "cobrado dos veces, doble cargo, cobro, cobraron, factura*, importe, cargo, charged twice, double charge,"
-        " overcharged, invoice*, billing, bill, charge, charged",
+        "cobro*, cobrad*, cobrar*, cobraron, cobrasteis, doble cargo, cargo, cargos, factura*, importe incorrecto,"
+        " importe cobrado, iva, no se aplico, charged, charges, a charge, the charge, double charge*,"
+        " overcharg*, invoice*, billing, billed, my bill, paid twice, taken twice, went through twice, vat,"
+        " not applied, wasn't applied, full price",
         [],
         ["billing-error"],
         "billing",
@@ -97,7 +118,9 @@ RULES = [
     (
         "Reembolso / Refund",
         60,
-        "reembolso, devolucion del dinero, devolver el dinero, abono, refund*, money back, reimburse*",
+        "reembols*, abono, abonar*, abonad*, devolucion del dinero, devolver el dinero, devolverme el dinero,"
+        " devolvais el dinero, devuelvan el dinero, devolvais su importe, quiero el dinero, mi dinero,"
+        " refund*, money back, reimburs*, my money",
         [],
         ["refund"],
         "billing",
@@ -106,8 +129,13 @@ RULES = [
     (
         "Defecto de producto / Product defect",
         70,
-        "defectuos*, no funciona, dejo de funcionar, averiad*, se rompio, fallo de fabrica, defect*, faulty,"
-        " doesn't work, does not work, stopped working, not working, malfunction*",
+        "defectuos*, defecto*, no funciona*, dejo de funcionar, ya no funciona, averi*, se rompio, fallo de fabrica,"
+        " tiene un fallo, no enciende, no se enciende, no carga, no cargan, no calienta, se apaga*, no arranca,"
+        " pierde agua, hace ruido, hace un ruido, mala calidad, calidad pesima, encogid*, se despeg*,"
+        " en garantia, defect*, faulty, doesn't work, does not work, stopped working, not working,"
+        " malfunction*, won't turn on, won't charge, won't start, keeps turning off, keeps switching,"
+        " switching itself off, turns itself off, leak*, battery drains, poor quality, came apart, fell apart,"
+        " shrank, shrunk, dead, under warranty",
         [],
         ["product-defect"],
         "product-quality",
@@ -116,9 +144,13 @@ RULES = [
     (
         "Trato del personal / Staff attitude",
         80,
-        "maleducad*, grosero, grosera, muy borde, mal trato, desagradable, dependient*, rude, impolite, unfriendly,"
-        " staff, employee, cashier",
-        [],
+        "maleducad*, grosero, grosera, groseria, muy borde, fue borde, bastante borde, mal trato, malos modos,"
+        " malas formas, malas maneras, desagradable, falta de respeto, irrespetuos*, grit*, me colgo, se rio,"
+        " sin hacerme caso, humillante, dependient*, cajera, cajero, empleado*, empleada*, encargad*,"
+        " vigilante, teleoperador*, rude*, impolite, unfriendly, unhelpful, unprofessional, condescending,"
+        " dismissive, sarcastic, attitude, swore, shout*, yelled, hung up, ignored me, staff, employee*,"
+        " cashier*, manager, security guard",
+        [_COMPLAINTS],
         ["staff-attitude"],
         "stores",
         "",
@@ -127,8 +159,10 @@ RULES = [
         "Experiencia en tienda / Store experience",
         90,
         # "caja" alone is also the parcel's box: only the till is meant here.
-        "tienda, cola, probador*, en caja, cajera, cajero, store, shop, queue, fitting room, checkout",
-        [],
+        "tienda, tiendas, centro comercial, cola, colas, probador*, en caja, autocobro, pasillo*, aparcamiento,"
+        " store, stores, shop, branch, queue*, fitting room*, changing room*, till, tills, self checkout,"
+        " trolley*, car park, toilets",
+        [_COMPLAINTS],
         ["store-experience"],
         "stores",
         "",
@@ -136,9 +170,22 @@ RULES = [
     (
         "Web o app / Website or app",
         100,
-        "web, pagina, app, aplicacion, contrasena, iniciar sesion, website, site, login, log in, password,"
-        " checkout page, error message",
-        [],
+        "web, pagina, app, aplicacion, contrasena, iniciar sesion, carrito, cuenta online, actualizacion,"
+        " notificacion*, codigo promocional, website, site, login, log in, password, checkout page,"
+        " online account, basket, push notification*, promo code",
+        # Customers name the web or the app as the place they saw a price or a
+        # stock level; the rule wants something going wrong there (or a wish).
+        [
+            (
+                "text",
+                "contains_any",
+                "error, no puedo, no me deja, no funciona*, no carga*, no me llega, no aparece*, no me aparece*,"
+                " desaparec*, se cierra, se cuelga, colgad*, caid*, bloquead*, lent*, en blanco, incomod*,"
+                " sugiero, estaria bien, can't, cannot, won't, doesn't, keep*, fail*, crash*, froze, frozen,"
+                " down, blank, slow, expired, spinning, stuck, logged out,"
+                " would be nice, would be great",
+            )
+        ],
         ["website-app"],
         "digital",
         "",
@@ -146,8 +193,10 @@ RULES = [
     (
         "Felicitación / Praise",
         110,
-        "gracias, felicidades, enhorabuena, encantad*, excelente, genial, thank you, thanks, great, excellent,"
-        " amazing, wonderful, love",
+        "gracias, felicidades, felicit*, enhorabuena, encantad*, excelente, genial, estupend*, perfecto,"
+        " perfecta, de diez, muy amable*, amabilidad, muy contento, muy contenta, thank*, great, excellent,"
+        " amazing, wonderful, love, brilliant, fantastic, superb, well done, shout out, impressed, helpful,"
+        " lovely, five stars, above and beyond",
         [("kind", "in", "praise, comment")],
         ["praise"],
         "",
@@ -156,7 +205,10 @@ RULES = [
     (
         "Sugerencia / Suggestion",
         120,
-        "sugerencia, sugiero, propongo, estaria bien, podrian, suggest*, would be nice, could you, idea",
+        "sugerencia, sugiero, sugerimos, propongo, propuesta, estaria bien, seria genial, seria buena idea,"
+        " podrian, podriais, deberian, deberiais, me gustaria que, suggest*, would be nice, would be great,"
+        " would help, could you add, could you offer, why not, you should, please consider, maybe consider,"
+        " maybe add, idea",
         [],
         ["suggestion"],
         "",
