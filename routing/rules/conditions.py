@@ -90,6 +90,19 @@ class Condition:
     pattern: Any = field(default=None, compare=False)
 
 
+# Regex hits share the keyword hits' namespace; no word can start with this.
+REGEX_KEY = "\x00re:"
+
+
+def regex_options() -> Any:
+    """RE2 options for staff regexes: case-insensitive, bounded memory, quiet."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.max_mem = 8 << 20
+    options.log_errors = False
+    return options
+
+
 def compile_condition(field_name: str, operator: str, value: str) -> Condition:
     """Check and compile one condition, raising ``RuleError`` when invalid."""
     if field_name not in FIELDS:
@@ -111,7 +124,10 @@ def compile_condition(field_name: str, operator: str, value: str) -> Condition:
             raise RuleError(_("Give at least one word or phrase."), "no_terms")
         return Condition(field_name, operator, value, terms=terms, hit_keys=tuple(t.hit_key for t in terms))
     if operator == "regex":
-        return Condition(field_name, operator, value, pattern=_compile_regex(value))
+        # The key under which the rule set's one-pass regex scan reports a hit.
+        return Condition(
+            field_name, operator, value, pattern=_compile_regex(value), hit_keys=(REGEX_KEY + value,)
+        )
     if kind == BOOLEAN:
         flag = value.casefold()
         if flag not in _TRUE | _FALSE:
@@ -146,12 +162,8 @@ def _number_test(operator: str, number: float) -> Callable[[Any], bool]:
 
 def _compile_regex(pattern: str) -> Any:
     # RE2 matches in linear time: a pathological pattern cannot hang a worker.
-    options = re2.Options()
-    options.case_sensitive = False
-    options.max_mem = 8 << 20
-    options.log_errors = False
     try:
-        return re2.compile(pattern, options)
+        return re2.compile(pattern, regex_options())
     except re2.error as exc:
         detail = exc.args[0] if exc.args else ""
         if isinstance(detail, bytes):

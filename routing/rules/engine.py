@@ -4,7 +4,9 @@ Evaluation cost follows the words a message contains, not the number of
 rules: an inverted index (term -> conditions) built at compile time says
 which keyword conditions a message can satisfy, and a rule that needs a
 keyword the message lacks is skipped without looking at its other
-conditions.
+conditions. Regular expressions work the same way: all of a field's
+patterns run together in one RE2 set, one pass over the text, and only
+the rules whose patterns hit are visited.
 """
 
 from collections import Counter
@@ -12,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import re2
 from django.utils.translation import gettext_lazy as _
 
-from .conditions import FIELDS, TEXT, Condition, RuleError, compile_condition
+from .conditions import FIELDS, TEXT, Condition, RuleError, compile_condition, regex_options
 from .text import TextIndex
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
@@ -152,7 +155,24 @@ class RuleSet:
         self._exact = {f: {n: frozenset(k) for n, k in t.items()} for f, t in exact.items()}
         self._prefix = {f: {n: frozenset(k) for n, k in t.items()} for f, t in prefix.items()}
         self._text_fields = tuple(sorted(exact.keys() | prefix.keys()))
+        self._regex_sets = self._build_regex_sets()
         self._build_gates()
+
+    def _build_regex_sets(self) -> dict[str, tuple[Any, list[str]]]:
+        """Per field, one RE2 set of every distinct pattern, and each pattern's hit key."""
+        patterns: dict[str, dict[str, str]] = {}
+        for rule in self.rules:
+            for cond in rule.all_of + rule.any_of:
+                if cond.pattern is not None:
+                    patterns.setdefault(cond.field, {})[cond.value] = cond.hit_keys[0]
+        sets = {}
+        for name, by_pattern in patterns.items():
+            regex_set = re2.Set.SearchSet(regex_options())
+            for pattern in by_pattern:
+                regex_set.Add(pattern)
+            regex_set.Compile()
+            sets[name] = (regex_set, list(by_pattern.values()))
+        return sets
 
     def _build_gates(self) -> None:
         """Index which keyword conditions a rule cannot do without.
@@ -168,8 +188,8 @@ class RuleSet:
         self._gates_needed: list[int] = []
         self._ungated: list[int] = []
         for position, rule in enumerate(self.rules):
-            groups = [(c,) for c in rule.all_of if c.terms]
-            if rule.any_of and all(c.terms for c in rule.any_of):
+            groups = [(c,) for c in rule.all_of if c.hit_keys]
+            if rule.any_of and all(c.hit_keys for c in rule.any_of):
                 groups.append(rule.any_of)
             self._gates_needed.append(len(groups))
             if not groups:
@@ -253,6 +273,9 @@ class RuleSet:
             index = TextIndex(str(facts.get(name) or ""), set(exact), set(prefix))
             indexes[name] = index
             hits[name] = index.hits(exact, prefix)
+        for name, (regex_set, keys) in self._regex_sets.items():
+            found = regex_set.Match(str(facts.get(name) or "")) or ()
+            hits.setdefault(name, set()).update(keys[i] for i in found)
         return indexes, hits
 
     def _match(
@@ -292,6 +315,9 @@ class RuleSet:
             return ConditionHit(cond.field, cond.operator, cond.value, words)
         value = facts.get(cond.field)
         if cond.pattern is not None:
+            if cond.hit_keys[0] not in hits.get(cond.field, ()):
+                return None
+            # The set said it matches; search once more for the words to explain.
             found = cond.pattern.search(str(value or ""))
             if not found:
                 return None

@@ -148,6 +148,21 @@ class TestOperators:
         assert matches(ruleset, message="mi pedido ped-1234 no llega")
         assert not matches(ruleset, message="mi pedido ped-12")
 
+    def test_the_patterns_of_a_field_are_scanned_together_but_hit_separately(self):
+        # One RE2 set runs every pattern of a field in one pass over the text.
+        ruleset = RuleSet(
+            [
+                RuleSpec(id=1, name="Order", any_of=(("message", "regex", r"ped-\d+"),), add_tags=("order",)),
+                RuleSpec(
+                    id=2, name="Refund", any_of=(("message", "regex", r"reembols\w*"),), add_tags=("refund",)
+                ),
+                RuleSpec(id=3, name="Same", all_of=(("message", "regex", r"ped-\d+"),), add_tags=("again",)),
+            ]
+        )
+        assert ruleset.evaluate(Facts(message="El PED-42 no llega")).tags == ["order", "again"]
+        assert ruleset.evaluate(Facts(message="quiero un reembolso")).tags == ["refund"]
+        assert ruleset.evaluate(Facts(message="nada que ver")).tags == []
+
     def test_regex_explains_what_it_matched(self):
         decision = tagging(("message", "regex", r"PED-\d+")).evaluate(Facts(message="el ped-77 falta"))
         assert decision.matches[0].conditions[0].matched == ["ped-77"]
