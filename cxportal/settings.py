@@ -214,7 +214,13 @@ CELERY_BEAT_SCHEDULE = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # The cache is an accelerator: when Redis is away, fail fast and
+            # let callers fall back instead of waiting on a dead socket.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
         if env.bool("CX_REDIS_CACHE", default=True)
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -65,8 +65,9 @@ def _ruleset_version() -> str:
             # every process will adopt (``add`` keeps a concurrent one).
             cache.add(RULESET_VERSION_KEY, _new_version(), timeout=None)
             version = cache.get(RULESET_VERSION_KEY)
-    except Exception:
-        log.warning("Cache unreachable; checking the rule set version in the database.", exc_info=True)
+    except Exception as exc:
+        # One line, not a traceback: an outage would otherwise flood the log.
+        log.warning("Cache unreachable (%s); checking the rule set version in the database.", exc)
         version = None
     if version is None:
         return "db:" + _ruleset_version_in_database()
@@ -89,12 +90,21 @@ def ruleset_changed() -> None:
     Called by ``routing.signals`` after the change commits. A cache outage
     is logged, not raised: the edit itself must still be saved.
     """
+    global _bump_failing
     try:
         cache.set(RULESET_VERSION_KEY, _new_version(), timeout=None)
-    except Exception:
-        log.warning(
-            "Could not bump the rule set version; workers refresh when the cache is back.", exc_info=True
-        )
+    except Exception as exc:
+        # Say it once per outage: seeding a hundred rules must not print a hundred lines.
+        if not _bump_failing:
+            log.warning(
+                "Could not bump the rule set version (%s); workers refresh when the cache is back.", exc
+            )
+        _bump_failing = True
+    else:
+        _bump_failing = False
+
+
+_bump_failing = False
 
 
 _compiled: dict[str, RuleSet] = {}
