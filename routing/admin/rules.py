@@ -50,6 +50,10 @@ class RuleConditionForm(forms.ModelForm):
         operator_choices = list(OPERATORS.items())
         self.fields["field"].widget.choices = _with_current(field_choices, self.instance.field)
         self.fields["operator"].widget.choices = _with_current(operator_choices, self.instance.operator)
+        # A blank row's selects post their first option; as the initial value
+        # too, an untouched extra row counts as unchanged and is ignored.
+        self.fields["field"].initial = field_choices[0][0]
+        self.fields["operator"].initial = operator_choices[0][0]
 
     def clean(self):
         cleaned = super().clean()

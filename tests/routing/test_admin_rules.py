@@ -145,7 +145,7 @@ class TestConditionValidation:
             '<option value="days_late">Days late (versus the promised delivery date)</option>'
             in response.text
         )
-        assert '<option value="contains_any">contains any of</option>' in response.text
+        assert '<option value="contains_any" selected>contains any of</option>' in response.text
 
     def test_a_stored_unknown_field_is_shown_not_replaced(self, client):
         rule = RuleFactory(set_priority="high")
@@ -188,6 +188,14 @@ class TestVersion:
         rule.refresh_from_db()
         assert rule.version == 2
         assert not RuleCondition.objects.exists()
+
+    def test_an_untouched_blank_condition_row_is_ignored(self, client, rule):
+        # What a browser posts for the inline's extra row: its selects' first options.
+        blank = {"rule": rule.pk, "group": "all", "field": "text", "operator": "contains_any", "value": ""}
+        response = client.post(change_url(rule), rule_data(*existing(rule), blank, initial=1))
+
+        assert response.status_code == 302
+        assert rule.conditions.count() == 1
 
     def test_saving_without_changes_keeps_the_version(self, client, rule):
         response = client.post(change_url(rule), rule_data(*existing(rule), initial=1))
