@@ -73,6 +73,10 @@ class RuleConditionInline(admin.TabularInline):
     form = RuleConditionForm
     extra = 1
 
+    class Media:
+        # Hides the row titles that repeat each condition above its fields.
+        css = {"all": ["cx/admin.css"]}
+
 
 class RuleForm(forms.ModelForm):
     class Meta:
