@@ -1,6 +1,10 @@
 // Show the order fields first for complaints and claims; other kinds can
 // still open them. Without JavaScript every field stays visible.
 (function () {
+  // After a failed submission, move focus to the error summary so keyboard
+  // and screen-reader users start from the list of what to correct.
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
   const kind = document.getElementById("id_kind");
   const order = document.getElementById("order-fields");
   if (!kind || !order) return;

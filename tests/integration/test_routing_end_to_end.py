@@ -52,8 +52,9 @@ def submit_complaint(client) -> tuple[Case, object]:
     return Case.objects.get(reference=reference), response
 
 
-def emails_about(worker, reference: str) -> list:
-    return [m for m in read_emails(worker.mail_dir) if reference in email_text(m)]
+def emails_about(worker, reference: str, to: str = "laura@cx.example") -> list:
+    """Emails to ``to`` (the owner by default) that mention the case."""
+    return [m for m in read_emails(worker.mail_dir) if m["To"] == to and reference in email_text(m)]
 
 
 def result_of(worker, sent) -> str:
@@ -89,12 +90,19 @@ def test_it_routes_a_late_delivery_to_laura_and_emails_her(client, demo_organisa
     assert mail["To"] == laura.email
     assert case.reference in mail["Subject"]
     assert case.reference in email_text(mail)
+    # The customer is acknowledged once, with their private link.
+    [ack] = wait_for(
+        lambda: emails_about(real_celery, case.reference, to="ana@example.com"),
+        timeout=TIMEOUT,
+        what="the acknowledgement",
+    )
+    assert case.tracking_token in email_text(ack)
 
 
 def test_a_duplicated_task_notifies_nobody_twice(client, demo_organisation, real_celery):
     case, _ = submit_complaint(client)
     wait_for(lambda: emails_about(real_celery, case.reference), timeout=TIMEOUT, what="the first email")
-    notification = Notification.objects.get(case=case)
+    notification = Notification.objects.get(case=case, event="routed")
 
     # The same messages again, through the real broker: a retry, a redelivery.
     again = route_case.delay(case.pk)
@@ -102,7 +110,7 @@ def test_a_duplicated_task_notifies_nobody_twice(client, demo_organisation, real
 
     assert result_of(real_celery, again) == "False"
     assert result_of(real_celery, resend) == "False"
-    assert Notification.objects.filter(case=case).count() == 1
+    assert Notification.objects.filter(case=case, event="routed").count() == 1
     assert len(emails_about(real_celery, case.reference)) == 1
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT

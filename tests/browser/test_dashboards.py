@@ -1,0 +1,51 @@
+"""An executive opens the dashboards in a real Chromium."""
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from feedback import services
+from feedback.models import Channel
+
+from .pages import LATE_DELIVERY
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page: Page, username: str, *, next_url: str) -> None:
+    page.goto(f"/admin/login/?next={next_url}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill("pw")
+    page.locator("#login-form [type=submit]").click()
+
+
+def test_an_executive_sees_the_logistics_row_without_script_errors(
+    page: Page, live_server, delivery_rule, elena
+):
+    services.case_create(**LATE_DELIVERY, kind="complaint", channel=Channel.WEB, language="es")
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # The site has no favicon; Chromium's request for one is not the page's doing.
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            errors.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    log_in(page, "elena", next_url="/dashboards/")
+
+    expect(page).to_have_url(f"{live_server.url}/dashboards/")
+    row = page.locator('tr[data-department="logistics"]')
+    expect(row).to_contain_text("Logistics")
+    expect(row.locator('[data-kpi="received"]')).to_have_text("1")
+    expect(row.locator('[data-kpi="backlog"]')).to_have_text("1")
+    expect(page.locator('tr[data-department="unrouted"] [data-kpi="received"]')).to_have_text("0")
+    page.wait_for_load_state("load")
+    assert errors == []
+
+
+def test_an_anonymous_visitor_is_sent_to_the_login_page(page: Page, organisation):
+    page.goto("/dashboards/")
+
+    expect(page.locator("#login-form")).to_be_visible()
+    expect(page.locator("table")).to_have_count(0)
