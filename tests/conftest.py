@@ -16,13 +16,15 @@ from .factories import DepartmentFactory, SLAPolicyFactory, TagFactory, UserFact
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_static(settings):
-    """Tests hash passwords cheaply and serve static files without collectstatic.
+def _fast_and_static(settings, tmp_path):
+    """Tests hash passwords cheaply, serve static files without collectstatic
+    and keep uploads in their own temporary folder.
 
     Production keeps the slow hasher and the hashed-name manifest storage;
     neither is what a test is about.
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -10,6 +10,8 @@ from .pages import TRACK_URL, submit_feedback
 
 pytestmark = pytest.mark.browser
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
 
 def test_the_customer_follows_the_case_sees_our_reply_and_answers(page: Page, delivery_rule, laura):
     reference = submit_feedback(page)
@@ -30,14 +32,21 @@ def test_the_customer_follows_the_case_sees_our_reply_and_answers(page: Page, de
     # Staff names stay on our side.
     expect(timeline).not_to_contain_text("Laura")
 
-    page.locator("#id_text").fill("Gracias, quedo a la espera.")
+    page.locator("#id_text").fill("Gracias, quedo a la espera. Adjunto foto de la caja.")
+    # A real PNG's first bytes: the type is checked from the content.
+    photo = {"name": "caja.png", "mimeType": "image/png", "buffer": PNG}
+    page.locator("#id_attachments").set_input_files(photo)
     page.get_by_role("button", name="Enviar").click()
 
     expect(page.get_by_role("status")).to_contain_text("Gracias: su mensaje se ha añadido a su caso.")
-    expect(timeline.locator("li").last).to_contain_text("Gracias, quedo a la espera.")
-    assert case.events.filter(
-        kind=CaseEvent.Kind.CUSTOMER_MESSAGE, text="Gracias, quedo a la espera."
-    ).exists()
+    last = timeline.locator(":scope > li").last
+    expect(last).to_contain_text("Gracias, quedo a la espera.")
+    expect(last.get_by_role("link", name="caja.png")).to_be_visible()
+    message = case.events.get(kind=CaseEvent.Kind.CUSTOMER_MESSAGE)
+    assert [a.name for a in message.attachments.all()] == ["caja.png"]
+    # The photo opens for the holder of the link.
+    response = page.request.get(last.get_by_role("link", name="caja.png").get_attribute("href"))
+    assert response.status == 200 and response.body() == PNG
 
 
 def test_customer_text_is_shown_as_text_never_run_as_html(page: Page, delivery_rule):

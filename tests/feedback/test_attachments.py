@@ -1,6 +1,5 @@
 """Customer files: checked by content, kept private, served to the right people."""
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -17,11 +16,6 @@ VALID = {
     "name": "Ana",
     "email": "ana@example.com",
 }
-
-
-@pytest.fixture(autouse=True)
-def uploads_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "uploads"
 
 
 def upload(name: str, content: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
