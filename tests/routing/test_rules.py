@@ -6,6 +6,7 @@ import time
 import pytest
 
 from routing import demo
+from routing.quality import demo_ruleset
 from routing.rules import Facts, RuleError, RuleSet, RuleSpec, compile_condition, validate_rule
 
 
@@ -17,23 +18,6 @@ def tagging(*conditions: tuple[str, str, str], group: str = "any_of", **actions)
 
 def matches(ruleset: RuleSet, **facts) -> bool:
     return ruleset.evaluate(Facts(**facts)).tags == ["hit"]
-
-
-def demo_ruleset() -> RuleSet:
-    """The demo organisation's rules as ``seed_demo`` stores them."""
-    specs = [
-        RuleSpec(
-            id=order,
-            name=name,
-            any_of=(("text", "contains_any", keywords),),
-            all_of=tuple(extra),
-            add_tags=tuple(tags),
-            set_department=department,
-            set_priority=priority,
-        )
-        for name, order, keywords, extra, tags, department, priority in sorted(demo.RULES, key=lambda r: r[1])
-    ]
-    return RuleSet(specs)
 
 
 # --- Words and phrases ----------------------------------------------------------
