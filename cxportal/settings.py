@@ -176,8 +176,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers an unacknowledged task after this long; it must exceed the
 # longest task, and it bounds how long a task from a dead worker waits.
+# Tests that kill a worker set it low (CX_VISIBILITY_TIMEOUT) to see the redelivery.
+_VISIBILITY_TIMEOUT = env.int("CX_VISIBILITY_TIMEOUT", default=600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 600,
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    # How often a worker looks for such overdue messages (kombu's default is
+    # every 100 s): a few times per timeout, one cheap Redis query each.
+    "unacked_restore_interval": max(1, min(60, _VISIBILITY_TIMEOUT // 3)),
+    "unacked_restore_throttle": 1,
+    # A worker killed while restoring holds the restore lock until it expires.
+    "unacked_mutex_expire": min(300, max(5, _VISIBILITY_TIMEOUT)),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
@@ -194,6 +202,9 @@ CELERY_TASK_DEFAULT_QUEUE = "periodic"
 CELERY_TASK_ROUTES = {
     "routing.tasks.route_case": {"queue": "routing"},
     "routing.tasks.send_notification": {"queue": "notifications"},
+    # A slow or dead webhook endpoint waits with the emails, never with routing.
+    "routing.tasks.send_webhook": {"queue": "notifications"},
+    "routing.tasks.escalate_overdue": {"queue": "periodic"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -209,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-notifications": {
         "task": "routing.tasks.sweep_notifications",
         "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
+    },
+    "escalate-overdue-cases": {
+        "task": "routing.tasks.escalate_overdue",
+        "schedule": timedelta(seconds=env.int("CX_ESCALATION_SECONDS", default=60)),
     },
 }
 
@@ -263,6 +278,12 @@ CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
 # Closed cases older than this many months are anonymised daily (0: never).
 CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
+# The owner is warned once this share of the time to a due date has passed.
+CX_SLA_WARNING_RATIO = env.float("CX_SLA_WARNING_RATIO", default=0.8)
+# Webhooks: seconds to wait for an answer, and how many notifications in a
+# row may fail for good before the destination is switched off.
+CX_WEBHOOK_TIMEOUT = env.float("CX_WEBHOOK_TIMEOUT", default=5.0)
+CX_WEBHOOK_DISABLE_AFTER = env.int("CX_WEBHOOK_DISABLE_AFTER", default=3)
 
 # --- Security in production ---------------------------------------------------
 # Behind HTTPS in production, set SECURE_COOKIES=1 (see the README).

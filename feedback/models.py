@@ -140,6 +140,12 @@ class Case(models.Model):
     routing_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     # Personal content removed (erasure or retention); statistics remain.
     anonymised = models.BooleanField(_("anonymised"), default=False, editable=False)
+    # Escalation steps taken so far (owner -> backup -> executives); claimed
+    # with a conditional update so a step is never taken twice.
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0, editable=False)
+    # Waiting on the customer stops the SLA clock: set when the wait starts;
+    # on leaving it the due dates move later by the working time waited.
+    sla_paused_at = models.DateTimeField(_("SLA clock paused since"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -188,6 +194,7 @@ class CaseEvent(models.Model):
         REPLY = "reply", _("Reply to the customer")
         CUSTOMER_MESSAGE = "customer_message", _("Message from the customer")
         SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+        ESCALATED = "escalated", _("Escalated")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)

@@ -1,7 +1,7 @@
 """Writes of the customer side: intake, status changes, ownership, notes."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -155,6 +155,13 @@ def case_change_status(
             fields["resolved_at"] = now
     elif old in (Status.RESOLVED, Status.CLOSED):
         fields.update(resolved_at=None, closed_at=None)
+    data: dict[str, Any] = {}
+    if status == Status.WAITING:
+        fields["sla_paused_at"] = now
+    elif old == Status.WAITING and case.sla_paused_at:
+        due_dates, paused = _sla_resumed(case, now=now)
+        fields.update(due_dates, sla_paused_at=None)
+        data["sla_paused_seconds"] = int(paused.total_seconds())
     with transaction.atomic():
         for name, value in fields.items():
             setattr(case, name, value)
@@ -165,13 +172,31 @@ def case_change_status(
             at=now,
             actor=actor,
             text=f"{Status(old).label} → {Status(status).label}",
-            data={"from": old, "to": status, "reopened": old in (Status.RESOLVED, Status.CLOSED)},
+            data={"from": old, "to": status, "reopened": old in (Status.RESOLVED, Status.CLOSED), **data},
             is_public=True,
         )
         # The survey is sent once per case: a second resolution does not ask again.
         if status == Status.RESOLVED and case.customer.email:
             notification_create(case_id=case.pk, event="survey")
     return case
+
+
+def _sla_resumed(case: Case, *, now: datetime) -> tuple[dict[str, datetime], timedelta]:
+    """Restart the clock paused while waiting on the customer: due dates move
+    later by the working time waited (so a wait over a weekend costs nothing
+    extra). A first response already given keeps its due date."""
+    from routing.selectors import sla_calendar, sla_policy_of_case
+    from routing.sla import add_business_time, business_time_between
+
+    calendar = sla_calendar(sla_policy_of_case(case))
+    paused = business_time_between(case.sla_paused_at, now, calendar)
+    hours = paused.total_seconds() / 3600
+    fields = {}
+    if case.first_response_due_at and case.first_response_at is None:
+        fields["first_response_due_at"] = add_business_time(case.first_response_due_at, hours, calendar)
+    if case.resolution_due_at:
+        fields["resolution_due_at"] = add_business_time(case.resolution_due_at, hours, calendar)
+    return fields, paused
 
 
 def case_take_ownership(*, case: Case, user: AbstractBaseUser, now: datetime | None = None) -> Case:

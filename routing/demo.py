@@ -18,10 +18,36 @@ DEPARTMENTS = [
 ]
 FALLBACK = "customer-service"
 
+# The office's hours: the standard policy counts only these (urgent runs 24/7).
+CALENDAR = {
+    "name": "Madrid office",
+    "time_zone": "Europe/Madrid",
+    "weekdays": ("monday", "tuesday", "wednesday", "thursday", "friday"),
+    "opens_at": (9, 0),
+    "closes_at": (18, 0),
+}
+# Spanish national holidays that fall on working days.
+HOLIDAYS = [
+    ("2026-01-01", "Año Nuevo"),
+    ("2026-01-06", "Epifanía del Señor"),
+    ("2026-04-03", "Viernes Santo"),
+    ("2026-05-01", "Fiesta del Trabajo"),
+    ("2026-10-12", "Fiesta Nacional de España"),
+    ("2026-12-08", "Inmaculada Concepción"),
+    ("2026-12-25", "Natividad del Señor"),
+    ("2027-01-01", "Año Nuevo"),
+    ("2027-01-06", "Epifanía del Señor"),
+    ("2027-03-26", "Viernes Santo"),
+    ("2027-10-12", "Fiesta Nacional de España"),
+    ("2027-11-01", "Todos los Santos"),
+    ("2027-12-06", "Día de la Constitución"),
+    ("2027-12-08", "Inmaculada Concepción"),
+]
+
 SLA_POLICIES = [
-    # name, first response hours, resolution hours
-    ("standard", 8, 72),
-    ("urgent", 2, 24),
+    # name, first response hours, resolution hours, business-hours calendar
+    ("standard", 8, 72, "Madrid office"),
+    ("urgent", 2, 24, None),
 ]
 
 TAGS = [

@@ -1,7 +1,13 @@
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from . import sla
 
 
 class Priority(models.TextChoices):
@@ -17,6 +23,16 @@ class SLAPolicy(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     first_response_hours = models.PositiveIntegerField(_("first response within (hours)"))
     resolution_hours = models.PositiveIntegerField(_("resolution within (hours)"))
+    # Without a calendar the clock runs 24/7.
+    calendar = models.ForeignKey(
+        "routing.BusinessCalendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="policies",
+        verbose_name=_("business hours"),
+        help_text=_("Count only working hours. Empty: the clock runs day and night."),
+    )
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -25,6 +41,12 @@ class SLAPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AssignmentMode(models.TextChoices):
+    OWNER = "owner", _("The owner (the backup when the owner is absent)")
+    ROUND_ROBIN = "round_robin", _("Round robin among members")
+    LEAST_OPEN = "least_open", _("The member with the fewest open cases")
 
 
 class Department(models.Model):
@@ -59,6 +81,22 @@ class Department(models.Model):
         _("fallback"),
         default=False,
         help_text=_("Receives every case no rule sends elsewhere. Exactly one department."),
+    )
+    assignment_mode = models.CharField(
+        _("assignment"),
+        max_length=20,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.OWNER,
+        help_text=_("Members who are absent are skipped."),
+    )
+    # Who got the department's previous case, for round robin.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
 
     class Meta:
@@ -243,6 +281,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         CUSTOMER_EMAIL = "customer_email", _("Email to the customer")
+        WEBHOOK = "webhook", _("Webhook")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -264,6 +303,15 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Set for webhook notifications (channel WEBHOOK): where it is posted.
+    destination = models.ForeignKey(
+        "routing.WebhookDestination",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("webhook"),
+    )
 
     class Meta:
         verbose_name = _("notification")
@@ -273,3 +321,132 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WebhookDestination(models.Model):
+    """A URL (a chat tool, an integration) told about case events, signed with a secret.
+
+    Switched off (``disabled_at``) after repeated permanent failures, so a
+    dead endpoint stops costing retries; an administrator switches it back on.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(
+        _("secret"), max_length=200, help_text=_("Signs each body: X-CX-Signature: sha256=<HMAC-SHA256>.")
+    )
+    events = models.JSONField(
+        _("events"), default=list, blank=True, help_text=_('Event names, e.g. ["routed", "escalated"].')
+    )
+    active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_at = models.DateTimeField(_("switched off"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessCalendar(models.Model):
+    """Working days, hours, holidays and time zone: when the SLA clock runs."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Madrid", help_text=_("For example Europe/Madrid.")
+    )
+    monday = models.BooleanField(_("Monday"), default=True)
+    tuesday = models.BooleanField(_("Tuesday"), default=True)
+    wednesday = models.BooleanField(_("Wednesday"), default=True)
+    thursday = models.BooleanField(_("Thursday"), default=True)
+    friday = models.BooleanField(_("Friday"), default=True)
+    saturday = models.BooleanField(_("Saturday"), default=False)
+    sunday = models.BooleanField(_("Sunday"), default=False)
+    opens_at = models.TimeField(_("opens at"), default=time(9))
+    closes_at = models.TimeField(
+        _("closes at"), default=time(18), help_text=_("00:00 means midnight at the end of the day.")
+    )
+
+    WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+    class Meta:
+        verbose_name = _("business-hours calendar")
+        verbose_name_plural = _("business-hours calendars")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"time_zone": _("Unknown time zone.")}, code="unknown_time_zone") from None
+        if self.opens_at and self.closes_at and self.closes_at != time(0) and self.closes_at <= self.opens_at:
+            raise ValidationError(
+                {"closes_at": _("It must close after it opens.")}, code="closes_before_opens"
+            )
+
+    def as_calendar(self) -> sla.Calendar:
+        """The plain calendar ``routing.sla`` computes with (one query for the holidays)."""
+        return sla.Calendar(
+            time_zone=self.time_zone,
+            weekdays=frozenset(n for n, day in enumerate(self.WEEKDAYS) if getattr(self, day)),
+            opens=self.opens_at,
+            closes=self.closes_at,
+            holidays=frozenset(self.holidays.values_list("date", flat=True)),
+        )
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("calendar")
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="one_holiday_per_calendar_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class Absence(models.Model):
+    """A period a person is away: cases go to the department's backup meanwhile."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences", verbose_name=_("person")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["user", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="absence_ends_after_it_starts"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_at:%Y-%m-%d} - {self.ends_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError(
+                {"ends_at": _("An absence must end after it starts.")}, code="ends_before_start"
+            )

@@ -1,11 +1,18 @@
 """Outbound messages. One class per destination, each with ``notify()``,
 so tests and new channels touch one place."""
 
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from .models import Notification
 
@@ -15,13 +22,22 @@ class EmailNotifier:
 
     templates = {
         "routed": "email/case_routed",
+        # Moved to another department in the admin (once per move).
+        "rerouted": "email/case_rerouted",
         # Added as a watcher by a rule: copied on the case.
         "watching": "email/case_watching",
         # Named in a rule's "notify": told once that the case matched it.
         "rule_notify": "email/case_rule_notify",
         # The customer wrote on their tracking page.
         "customer_message": "email/case_customer_message",
+        # 80% of the time to a due date has passed (about: which due date).
+        "sla_warning": "email/case_sla_warning",
+        # A due date was missed: one step up the chain (backup, then executives).
+        "escalated": "email/case_escalated",
     }
+
+    # Events whose key carries ``about`` (case:<id>:<event>:<deadline>[:<level>]:user:<id>).
+    keyed = ("sla_warning", "escalated")
 
     def notify(self, notification: Notification) -> None:
         case = notification.case
@@ -30,6 +46,8 @@ class EmailNotifier:
         context = {
             "case": case,
             "recipient": recipient,
+            # Which due date a warning or an escalation is about, and the step.
+            "deadline": notification.key.split(":")[3] if notification.event in self.keyed else "",
             "case_url": settings.SITE_URL + case.get_absolute_url(),
             "matched_rules": [m.get("name", "") for m in (case.decision or {}).get("matches", [])],
         }
@@ -92,7 +110,85 @@ class CustomerEmailNotifier:
         message.send()
 
 
+class WebhookError(Exception):
+    """The destination did not take the webhook. ``permanent``: retrying will not help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def webhook_signature(body: bytes, secret: str) -> str:
+    """The X-CX-Signature header value: ``sha256=<hex HMAC-SHA256 of the body>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookNotifier:
+    """POST a signed JSON summary of a case event to a webhook destination.
+
+    Chat tools show the ``text`` field; integrations read the others. The
+    receiver checks ``X-CX-Signature`` against the body with the shared secret.
+    A 4xx answer (except 429) is permanent; timeouts, 5xx and 429 are worth
+    a retry.
+    """
+
+    summaries = {
+        "routed": _("{reference} routed to {department} ({owner}): {subject}"),
+        "sla_warning": _("{reference} is close to its due date ({owner}): {subject}"),
+        "escalated": _("{reference} is overdue and escalated ({department}): {subject}"),
+    }
+
+    def payload(self, notification: Notification) -> dict:
+        case = notification.case
+        owner = case.owner
+        fields = {
+            "reference": case.reference or f"#{case.pk}",
+            "department": case.department.name if case.department else "-",
+            "owner": (owner.get_full_name() or owner.get_username()) if owner else "-",
+            "subject": case.subject,
+        }
+        template = self.summaries.get(notification.event, _("{reference} {event}: {subject}"))
+        with translation.override(settings.LANGUAGE_CODE):
+            text = str(template).format(**fields, event=notification.event)
+        return {
+            "event": notification.event,
+            "key": notification.key,
+            "case": fields["reference"],
+            "department": case.department.slug if case.department else None,
+            "priority": case.priority,
+            "status": case.status,
+            "subject": case.subject,
+            "url": settings.SITE_URL + case.get_absolute_url(),
+            "text": " ".join(text.split()),
+        }
+
+    def notify(self, notification: Notification) -> None:
+        destination = notification.destination
+        body = json.dumps(self.payload(notification), ensure_ascii=False).encode()
+        request = urllib.request.Request(
+            destination.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "CX-Portal-Webhook/1",
+                "X-CX-Event": notification.event,
+                "X-CX-Delivery": notification.key,
+                "X-CX-Signature": webhook_signature(body, destination.secret),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=settings.CX_WEBHOOK_TIMEOUT) as response:
+                response.read(1024)
+        except urllib.error.HTTPError as exc:
+            permanent = 400 <= exc.code < 500 and exc.code != 429
+            raise WebhookError(f"HTTP {exc.code} from {destination.url}", permanent=permanent) from exc
+        except (OSError, ValueError) as exc:  # refused, timed out, DNS, bad URL
+            raise WebhookError(f"{type(exc).__name__}: {exc}", permanent=isinstance(exc, ValueError)) from exc
+
+
 NOTIFIERS = {
     Notification.Channel.EMAIL: EmailNotifier(),
     Notification.Channel.CUSTOMER_EMAIL: CustomerEmailNotifier(),
+    Notification.Channel.WEBHOOK: WebhookNotifier(),
 }

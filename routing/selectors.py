@@ -2,14 +2,18 @@
 
 import logging
 import uuid
-from datetime import date, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 
-from .models import Department, Rule
+from .assignment import Assignment, choose_assignee
+from .models import Absence, AssignmentMode, Department, Rule, SLAPolicy
 from .rules import Facts, RuleSet, RuleSpec
+from .sla import Calendar
 
 VIEW_ALL_PERMISSION = "feedback.view_all_cases"
 # "Repeat complainant" looks this far back (fields previous_cases and
@@ -37,17 +41,88 @@ def departments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Departmen
 
 
 def fallback_department() -> Department:
-    return Department.objects.select_related("owner", "sla_policy").get(is_fallback=True)
+    return Department.objects.select_related("sla_policy__calendar").get(is_fallback=True)
 
 
-def promised_first_response_hours() -> int | None:
+@dataclass(frozen=True)
+class Promise:
+    """The first-response time the customer is told, and in which hours it counts."""
+
+    hours: int
+    business_hours: bool
+
+
+def promised_first_response() -> Promise | None:
     """What the customer is promised at intake, before routing has run.
 
     Routing is asynchronous, so the thanks page quotes the fallback
-    department's first-response target.
+    department's first-response target; with a calendar on its policy the
+    hours are business hours, and the customer is told so.
     """
     department = Department.objects.filter(is_fallback=True).select_related("sla_policy").first()
-    return department.sla_policy.first_response_hours if department else None
+    if department is None:
+        return None
+    policy = department.sla_policy
+    return Promise(hours=policy.first_response_hours, business_hours=policy.calendar_id is not None)
+
+
+def promised_first_response_hours() -> int | None:
+    """The hours of ``promised_first_response()`` (what the API and older templates quote)."""
+    promise = promised_first_response()
+    return promise.hours if promise else None
+
+
+def sla_calendar(policy: SLAPolicy | None) -> Calendar | None:
+    """The plain calendar of ``policy`` for ``routing.sla`` (None: 24/7)."""
+    if policy is None or policy.calendar_id is None:
+        return None
+    return policy.calendar.as_calendar()
+
+
+def sla_policy_of_case(case) -> SLAPolicy | None:
+    """The policy a routed case's due dates came from: a rule's, else its department's."""
+    name = (case.decision or {}).get("sla_policy")
+    policy = SLAPolicy.objects.select_related("calendar").filter(name=name).first() if name else None
+    if policy is None and case.department_id:
+        policy = SLAPolicy.objects.select_related("calendar").filter(departments=case.department_id).first()
+    return policy
+
+
+def absent_user_ids(user_ids: Iterable[int], *, at: datetime) -> set[int]:
+    """Those of ``user_ids`` who are away at ``at``."""
+    return set(
+        Absence.objects.filter(user_id__in=list(user_ids), starts_at__lte=at, ends_at__gt=at).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def open_case_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """How many open cases each of ``user_ids`` owns (in any department: their workload)."""
+    from feedback.models import OPEN_STATUSES, Case
+
+    rows = (
+        Case.objects.filter(owner_id__in=list(user_ids), status__in=OPEN_STATUSES)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["owner_id"]: row["n"] for row in rows}
+
+
+def assignee_for(department: Department, *, now: datetime) -> Assignment:
+    """Who in ``department`` gets a case at ``now`` (see ``routing.assignment``)."""
+    members = set(department.members.filter(is_active=True).values_list("pk", flat=True))
+    people = members | {department.owner_id} | ({department.backup_owner_id} - {None})
+    mode = department.assignment_mode
+    return choose_assignee(
+        mode=mode,
+        owner_id=department.owner_id,
+        backup_id=department.backup_owner_id,
+        members=members,
+        absent=absent_user_ids(people, at=now),
+        open_counts=open_case_counts(members) if mode == AssignmentMode.LEAST_OPEN else None,
+        last_assigned_id=department.last_assigned_id,
+    )
 
 
 def _ruleset_version() -> str:

@@ -1,18 +1,23 @@
 """Writes of the routing side: route a case, send a notification."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
 
-from .models import Department, Notification, Rule, SLAPolicy, Tag
+from .assignment import REASON_ROUND_ROBIN, Assignment
+from .models import AssignmentMode, Department, Notification, Rule, SLAPolicy, Tag
 from .notifiers import NOTIFIERS
-from .selectors import active_ruleset, facts_for_case, fallback_department
+from .selectors import active_ruleset, assignee_for, facts_for_case, fallback_department, sla_calendar
+from .sla import add_business_time
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +39,16 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
         return False
     decision = active_ruleset().evaluate(facts_for_case(case, today=timezone.localdate(now)))
     department = (
-        Department.objects.select_related("owner", "sla_policy").filter(slug=decision.department).first()
+        Department.objects.select_related("sla_policy__calendar").filter(slug=decision.department).first()
         if decision.department
         else None
     ) or fallback_department()
-    owner = department.owner
     policy = (
-        SLAPolicy.objects.filter(name=decision.sla_policy).first() if decision.sla_policy else None
+        SLAPolicy.objects.select_related("calendar").filter(name=decision.sla_policy).first()
+        if decision.sla_policy
+        else None
     ) or department.sla_policy
+    calendar = sla_calendar(policy)
     people = set(decision.watchers) | set(decision.notify)
     active_ids = (
         set(get_user_model().objects.filter(pk__in=people, is_active=True).values_list("pk", flat=True))
@@ -52,19 +59,24 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     notified = [pk for pk in decision.notify if pk in active_ids]
 
     with transaction.atomic():
+        assignment, owner = _assignee(department, now=now)
+        owner_name = owner.get_full_name() or owner.get_username()
         claimed = Case.objects.filter(pk=case_id, routed_at__isnull=True).update(
             department=department,
             owner=owner,
             priority=decision.priority or case.priority,
             status=Status.ROUTED if case.status == Status.NEW else case.status,
             routed_at=now,
-            first_response_due_at=now + timedelta(hours=policy.first_response_hours),
-            resolution_due_at=now + timedelta(hours=policy.resolution_hours),
+            first_response_due_at=add_business_time(now, policy.first_response_hours, calendar),
+            resolution_due_at=add_business_time(now, policy.resolution_hours, calendar),
             decision=decision.as_dict(),
             routing_attempts=F("routing_attempts") + 1,
         )
         if claimed != 1:
             return False
+        if assignment.reason == REASON_ROUND_ROBIN:
+            # The next case goes to the member after this one.
+            Department.objects.filter(pk=department.pk).update(last_assigned=owner)
         if decision.matches:
             # One UPDATE for every matched rule, in the claim's transaction.
             Rule.objects.filter(pk__in=[m.rule_id for m in decision.matches]).update(
@@ -93,12 +105,13 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                     case=case,
                     kind=CaseEvent.Kind.ROUTED,
                     at=now,
-                    text=f"{department.name} → {owner.get_full_name() or owner.get_username()}",
+                    text=f"{department.name} → {assignment.describe(owner_name)}",
                     data={
                         "department": department.slug,
-                        "owner_id": owner.pk,
+                        **assignment.as_dict(),
                         "fallback": department.slug != decision.department,
                         "sla_policy": policy.name,
+                        "business_hours": calendar is not None,
                     },
                     is_public=True,
                 )
@@ -114,8 +127,70 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     return True
 
 
+def _assignee(department: Department, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:
+    """Who in ``department`` gets the case; call it inside the transaction that records it."""
+    if department.assignment_mode == AssignmentMode.ROUND_ROBIN:
+        # Lock the department's turn, so two workers routing at once take turns.
+        department.last_assigned_id = (
+            Department.objects.select_for_update()
+            .values_list("last_assigned_id", flat=True)
+            .get(pk=department.pk)
+        )
+    assignment = assignee_for(department, now=now)
+    return assignment, get_user_model().objects.get(pk=assignment.user_id)
+
+
+def case_reroute(
+    *, case: Case, department: Department, actor: AbstractBaseUser | None, now: datetime | None = None
+) -> Case:
+    """Move a routed case to another department, as staff do from the admin.
+
+    The new department picks the owner as routing does (absences, assignment
+    mode); the owner is told once per move (the key names the ROUTED event),
+    the timeline shows where it came from and went to, and the old
+    department's staff stop seeing it. Due dates stay: they are what the
+    customer was promised.
+    """
+    now = now or timezone.now()
+    if case.routed_at is None:
+        raise ApplicationError(
+            _("The case has not been routed yet; try again in a moment."),
+            code="not_routed",
+            field="department",
+        )
+    if case.department_id == department.pk:
+        return case
+    with transaction.atomic():
+        previous = Case.objects.select_for_update().select_related("department").get(pk=case.pk).department
+        if previous is not None and previous.pk == department.pk:
+            return case  # someone else moved it there meanwhile
+        assignment, owner = _assignee(department, now=now)
+        Case.objects.filter(pk=case.pk).update(department=department, owner=owner, updated_at=now)
+        if assignment.reason == REASON_ROUND_ROBIN:
+            Department.objects.filter(pk=department.pk).update(last_assigned=owner)
+        event = CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.ROUTED,
+            at=now,
+            actor=actor,
+            text=f"{previous.name if previous else '—'} → {department.name}: "
+            + assignment.describe(owner.get_full_name() or owner.get_username()),
+            data={
+                "from": previous.slug if previous else None,
+                "to": department.slug,
+                "department": department.slug,
+                **assignment.as_dict(),
+                "rerouted": True,
+            },
+            is_public=True,
+        )
+        notification_create(case_id=case.pk, recipient_id=owner.pk, event="rerouted", about=event.pk)
+    case.department, case.owner = department, owner
+    return case
+
+
 def notification_create(
-    *, case_id: int, event: str, recipient_id: int | None = None, about: int | None = None
+    *, case_id: int, event: str, recipient_id: int | None = None, about: int | str | None = None
 ) -> Notification | None:
     """Record a notification and queue its sending after commit.
 
@@ -136,6 +211,11 @@ def notification_create(
     if not created:
         return None
     queue(send_notification, notification.pk)
+    if recipient_id:
+        from .webhooks import webhook_notifications_create
+
+        # Chat tools subscribed to the event hear of it too, once per destination.
+        webhook_notifications_create(case_id=case_id, event=event, about=about)
     return notification
 
 

@@ -46,6 +46,24 @@ def send_notification(notification_id: int) -> bool:
     return services.notification_send(notification_id=notification_id)
 
 
+@shared_task(bind=True, **RETRY)
+def send_webhook(self: Task, notification_id: int) -> bool:
+    from .webhooks import webhook_send
+
+    # The last retry turns a transient failure into a permanent one.
+    return webhook_send(
+        notification_id=notification_id, last_attempt=self.request.retries >= self.max_retries
+    )
+
+
+@shared_task
+def escalate_overdue() -> int:
+    """Warn owners before due dates, escalate missed ones (beat, every minute)."""
+    from .escalation import escalate_overdue as run
+
+    return run()
+
+
 @shared_task
 def sweep_unrouted() -> int:
     """Re-queue cases still `new` after a while (broker down, worker lost)."""
@@ -75,14 +93,15 @@ def sweep_notifications() -> int:
         status=Notification.Status.SENDING, claimed_at__lt=now - settings.CX_SENDING_TIMEOUT
     ).update(status=Notification.Status.FAILED, last_error="Worker lost while sending; outcome unknown.")
     cutoff = now - settings.CX_REQUEUE_AFTER
-    ids = list(
+    pending = list(
         Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=cutoff).values_list(
-            "pk", flat=True
+            "pk", "channel"
         )[:1000]
     )
-    for notification_id in ids:
-        send_notification.delay(notification_id)
-    return len(ids)
+    for notification_id, channel in pending:
+        task = send_webhook if channel == Notification.Channel.WEBHOOK else send_notification
+        task.delay(notification_id)
+    return len(pending)
 
 
 @shared_task

@@ -49,6 +49,7 @@ def change_data(case: Case, **overrides) -> dict:
     events = CaseEvent.objects.filter(case=case).count()
     data = {
         "priority": case.priority,
+        "department": case.department_id or "",
         "owner": case.owner_id or "",
         "tags": [t.pk for t in case.tags.all()],
         "note": "",

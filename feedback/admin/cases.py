@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -16,9 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cxportal.errors import ApplicationError
-from routing.models import Priority
+from routing.models import Department, Priority
 from routing.rules import FIELDS, OPERATORS
 from routing.selectors import departments_of, sees_all_departments
+from routing.services import case_reroute
 
 from ..models import Case, CaseEvent, Status, SurveyResponse
 from ..selectors import cases_visible_to, overdue_q
@@ -104,10 +105,16 @@ class CaseForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = ["priority", "owner", "tags"]
+        fields = ["priority", "department", "owner", "tags"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "department" in self.fields:
+            # Any department: re-routing hands the case to another team.
+            department = self.fields["department"]
+            department.queryset = Department.objects.order_by("name")
+            department.required = self.instance.department_id is not None
+            department.help_text = _("Changing it re-routes the case: the new department's owner gets it.")
         if "owner" in self.fields:
             # Only people who work in the case's department may own it.
             # The current owner stays selectable so an unrelated edit never fails.
@@ -124,6 +131,16 @@ class CaseForm(forms.ModelForm):
                 get_user_model().objects.filter(candidates).distinct().order_by("first_name", "username")
             )
             owner.required = department_id is not None
+
+    def clean(self):
+        cleaned = super().clean()
+        if "department" in self.changed_data:
+            if self.instance.routed_at is None:
+                self.add_error("department", _("The case has not been routed yet; try again in a moment."))
+            elif "owner" in self.changed_data:
+                # The owner list is the old department's people; the move picks the new owner.
+                self.add_error("owner", _("Change the department first, then the owner."))
+        return cleaned
 
 
 @admin.register(Case)
@@ -172,7 +189,7 @@ class CaseAdmin(admin.ModelAdmin):
         "reopen",
     ]
     # What staff may write directly; everything else is the system's or a service's.
-    editable_fields = ("priority", "owner", "tags")
+    editable_fields = ("priority", "department", "owner", "tags")
     fieldsets = (
         (None, {"fields": ("reference", "status", "priority", "department", "owner", "tags")}),
         (
@@ -325,10 +342,28 @@ class CaseAdmin(admin.ModelAdmin):
         direct = [name for name in form.changed_data if name in ("priority",)]
         if direct:
             obj.save(update_fields=[*direct, "updated_at"])
+        if "department" in form.changed_data and obj.department is not None:
+            # A move to another department is a re-routing, never a plain save.
+            department = obj.department
+            obj.department_id = form.initial.get("department")
+            case_reroute(case=obj, department=department, actor=request.user)
+            return
         new_owner = obj.owner
         if "owner" in form.changed_data and new_owner is not None:
             obj.owner_id = form.initial.get("owner")
             case_assign(case=obj, owner=new_owner, actor=request.user)
+
+    def response_change(self, request, obj):
+        # Moved to a department the user is not in: the case is out of their
+        # sight now, so its page would only say it does not exist.
+        if not cases_visible_to(request.user).filter(pk=obj.pk).exists():
+            self.message_user(
+                request,
+                _("%(case)s was moved to %(department)s.") % {"case": obj, "department": obj.department},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:feedback_case_changelist"))
+        return super().response_change(request, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

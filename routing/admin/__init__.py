@@ -6,4 +6,4 @@ never reaches a worker. Rules keep their history, travel as JSON and can be
 tried on past cases before they go live (``rules``, ``rule_pages``).
 """
 
-from . import config, rules  # noqa: F401  (importing registers the admins)
+from . import config, rules, webhooks  # noqa: F401  (importing registers the admins)

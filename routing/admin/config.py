@@ -1,16 +1,17 @@
-"""Departments, SLA policies, tags and the notification log."""
+"""Departments, SLA policies, business-hours calendars, absences, tags and the notification log."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from feedback.selectors import cases_visible_to
 
-from ..models import Department, Notification, SLAPolicy, Tag
+from ..models import Absence, BusinessCalendar, Department, Holiday, Notification, SLAPolicy, Tag
 from ..selectors import sees_all_departments
 
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "owner", "backup_owner", "sla_policy", "is_fallback")
+    list_display = ("name", "slug", "owner", "backup_owner", "assignment_mode", "sla_policy", "is_fallback")
     list_select_related = ("owner", "backup_owner", "sla_policy")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -19,8 +20,36 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "first_response_hours", "resolution_hours")
+    list_display = ("name", "first_response_hours", "resolution_hours", "calendar")
+    list_select_related = ("calendar",)
     search_fields = ("name",)
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "opens_at", "closes_at")
+    search_fields = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "time_zone", ("opens_at", "closes_at"))}),
+        (_("Working days"), {"fields": (BusinessCalendar.WEEKDAYS,)}),
+    )
+    inlines = [HolidayInline]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    """Who is away when: routing gives their cases to the department's backup."""
+
+    list_display = ("user", "starts_at", "ends_at", "note")
+    list_select_related = ("user",)
+    list_filter = ("starts_at",)
+    search_fields = ("user__username", "user__first_name", "user__last_name", "note")
+    date_hierarchy = "starts_at"
 
 
 @admin.register(Tag)

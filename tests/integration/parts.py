@@ -60,8 +60,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     @classmethod
-    def start(cls, directory: Path) -> "RedisServer":
-        port = free_port()
+    def start(cls, directory: Path, *, port: int | None = None) -> "RedisServer":
+        """Start on ``port`` (a free one by default; the same one to restart after a stop)."""
+        port = port or free_port()
         log_path = directory / "redis.log"
         argv = [*redis_command(port=port, data_dir=directory), "--save", "", "--appendonly", "no"]
         with log_path.open("wb") as log:
@@ -87,9 +88,18 @@ class CeleryWorker:
     mail_dir: Path
 
     @classmethod
-    def start(cls, *, directory: Path, broker_url: str, database_url: str) -> "CeleryWorker":
+    def start(
+        cls,
+        *,
+        directory: Path,
+        broker_url: str,
+        database_url: str,
+        queues: str = QUEUES,
+        name: str = "integration",
+        extra_env: dict[str, str] | None = None,
+    ) -> "CeleryWorker":
         mail_dir = directory / "mail"
-        mail_dir.mkdir()
+        mail_dir.mkdir(exist_ok=True)
         log_path = directory / "worker.log"
         env = {
             **os.environ,
@@ -104,11 +114,12 @@ class CeleryWorker:
             "CX_REDIS_CACHE": "0",
             "CX_VAR_DIR": str(directory / "var"),
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
         env.pop("EMAIL_URL", None)
         celery = Path(sys.executable).with_name("celery")
-        argv = [str(celery), "-A", "cxportal", "worker", "-Q", QUEUES, "--concurrency", "1", "-P", "prefork"]
-        argv += ["-l", "info", "-n", f"integration-{os.getpid()}@%h", "--without-mingle", "--without-gossip"]
+        argv = [str(celery), "-A", "cxportal", "worker", "-Q", queues, "--concurrency", "1", "-P", "prefork"]
+        argv += ["-l", "info", "-n", f"{name}-{os.getpid()}@%h", "--without-mingle", "--without-gossip"]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 argv,

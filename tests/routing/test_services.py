@@ -71,8 +71,10 @@ class TestCaseRoute:
         assert routed.data == {
             "department": "logistics",
             "owner_id": laura.pk,
+            "assignment": "owner",
             "fallback": False,
             "sla_policy": "standard",
+            "business_hours": False,
         }
         assert routed.at == NOW
         late_case.refresh_from_db()

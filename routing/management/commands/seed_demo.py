@@ -1,3 +1,5 @@
+from datetime import date, time
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -5,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from routing import demo
-from routing.models import Department, Rule, RuleCondition, SLAPolicy, Tag
+from routing.models import BusinessCalendar, Department, Holiday, Rule, RuleCondition, SLAPolicy, Tag
 
 DEFAULT_PASSWORD = "cxdemo-2026"
 
@@ -25,6 +27,13 @@ ROLE_PERMISSIONS = {
         "routing.view_department",
         "routing.view_tag",
         "routing.view_slapolicy",
+        "routing.view_businesscalendar",
+        "routing.view_holiday",
+        # Managers record their team's absences, so cases go to the backup.
+        "routing.view_absence",
+        "routing.add_absence",
+        "routing.change_absence",
+        "routing.delete_absence",
         # Managers write and try their own routing rules.
         "routing.view_rule",
         "routing.add_rule",
@@ -61,11 +70,17 @@ class Command(BaseCommand):
             raise CommandError("Demo logins have known passwords: run with DEBUG=1, or --force.")
         groups = self._groups()
         users = self._users(password, groups)
+        calendar = self._calendar()
         policies = {
             name: SLAPolicy.objects.update_or_create(
-                name=name, defaults={"first_response_hours": first, "resolution_hours": resolution}
+                name=name,
+                defaults={
+                    "first_response_hours": first,
+                    "resolution_hours": resolution,
+                    "calendar": calendar if calendar_name == calendar.name else None,
+                },
             )[0]
-            for name, first, resolution in demo.SLA_POLICIES
+            for name, first, resolution, calendar_name in demo.SLA_POLICIES
         }
         departments = {}
         for slug, name, owner, _owner_name, backup, policy in demo.DEPARTMENTS:
@@ -108,6 +123,23 @@ class Command(BaseCommand):
                 f"{Rule.objects.count()} rules, {len(users)} logins."
             )
         )
+
+    def _calendar(self) -> BusinessCalendar:
+        spec = demo.CALENDAR
+        calendar, _ = BusinessCalendar.objects.update_or_create(
+            name=spec["name"],
+            defaults={
+                "time_zone": spec["time_zone"],
+                "opens_at": time(*spec["opens_at"]),
+                "closes_at": time(*spec["closes_at"]),
+                **{day: day in spec["weekdays"] for day in BusinessCalendar.WEEKDAYS},
+            },
+        )
+        for day, name in demo.HOLIDAYS:
+            Holiday.objects.get_or_create(
+                calendar=calendar, date=date.fromisoformat(day), defaults={"name": name}
+            )
+        return calendar
 
     def _groups(self) -> dict[str, Group]:
         groups = {}
