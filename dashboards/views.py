@@ -1,6 +1,3 @@
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -11,26 +8,27 @@ from feedback.selectors import cases_visible_to
 from routing.models import Department
 from routing.selectors import departments_of, sees_all_departments
 
-from . import selectors
-
-PERIODS = (7, 30, 90)
-DEFAULT_PERIOD = 30
-
-
-@dataclass(frozen=True)
-class Period:
-    days: int
-    since: datetime
-    now: datetime
+from . import selectors, tables
+from .indicators import DEFAULT_LATE_DAYS
+from .periods import PERIODS, Period, period_from
 
 
 def _period(request: HttpRequest) -> Period:
-    """``?days=7|30|90``; anything else means the default period, never an error."""
-    days = request.GET.get("days", "")
-    days = int(days) if days in {str(p) for p in PERIODS} else DEFAULT_PERIOD
     # Whole seconds: the same instant appears in the admin links.
-    now = timezone.now().replace(microsecond=0)
-    return Period(days=days, since=now - timedelta(days=days), now=now)
+    return period_from(request.GET, now=timezone.now().replace(microsecond=0))
+
+
+def _late_days(request: HttpRequest) -> int:
+    """``?late_days=N`` (0-365) for the logistics figures; anything else means the default."""
+    value = request.GET.get("late_days", "")
+    return int(value) if value.isascii() and value.isdigit() and int(value) <= 365 else DEFAULT_LATE_DAYS
+
+
+def _csv(text: str, filename: str) -> HttpResponse:
+    # The BOM lets Excel read the accents of "Logística" as UTF-8.
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
@@ -40,18 +38,18 @@ def overview(request: HttpRequest) -> HttpResponse:
     if not departments and not sees_all:
         raise PermissionDenied
     period = _period(request)
-    cases = cases_visible_to(request.user)
-    figures = {"since": period.since, "now": period.now}
-    context = {
-        "period": period,
-        "periods": PERIODS,
-        "rows": selectors.department_summaries(cases=cases, departments=departments, **figures),
-        # Cases no department holds yet: only those who see all can see them.
-        "unrouted": selectors.case_summary(cases=cases.filter(department=None), **figures)
-        if sees_all
-        else None,
-        "total": selectors.case_summary(cases=cases, **figures),
-    }
+    figures = tables.overview_tables(
+        cases=cases_visible_to(request.user),
+        departments=departments,
+        sees_all=sees_all,
+        period=period,
+        late_days=_late_days(request),
+    )
+    if request.GET.get("format") == "csv":
+        return _csv(
+            tables.overview_csv(figures, period), f"cx-overview-{period.first_day}-{period.last_day}.csv"
+        )
+    context = {"period": period, "periods": PERIODS, **figures}
     return render(request, "dashboards/overview.html", context)
 
 
@@ -62,9 +60,20 @@ def department(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied
     period = _period(request)
     cases = cases_visible_to(request.user).filter(department=department)
-    [summary] = selectors.department_summaries(
-        cases=cases, departments=[department], since=period.since, now=period.now
-    )
+    late_days = _late_days(request)
+    figures = tables.department_tables(cases=cases, department=department, period=period, late_days=late_days)
+    if request.GET.get("format") == "csv":
+        return _csv(
+            tables.department_csv(figures, department, period),
+            f"cx-{department.slug}-{period.first_day}-{period.last_day}.csv",
+        )
     oldest = selectors.oldest_open_cases(cases=cases, now=period.now, limit=10)
-    context = {"period": period, "periods": PERIODS, "summary": summary, "oldest": oldest}
+    context = {
+        "period": period,
+        "periods": PERIODS,
+        "department": department,
+        "late_days": late_days,
+        "oldest": oldest,
+        **figures,
+    }
     return render(request, "dashboards/department.html", context)

@@ -234,14 +234,19 @@ def test_customer_text_in_the_case_list_is_escaped(client, laura, logistics):
 
 
 @pytest.mark.django_db
-def test_the_median_routing_time_reads_in_seconds(client, elena, cases):
+def test_the_median_first_response_time_reads_in_hours(client, elena, logistics):
+    created = timezone.now() - timedelta(hours=5)
+    for hours in (1, 2, 4):
+        CaseFactory(
+            department=logistics, created_at=created, first_response_at=created + timedelta(hours=hours)
+        )
     client.force_login(elena)
 
     response = client.get(OVERVIEW, {"lang": "en"})
 
-    [logistics] = [row for row in response.context["rows"] if row.department.slug == "logistics"]
-    assert logistics.median_routing_time == timedelta(seconds=2)
-    assert '<td class="text-end" data-kpi="median-routing-time">2.0 s</td>' in response.content.decode()
+    [row] = [row for row in response.context["rows"] if row.slug == "logistics"]
+    assert row.cell("first_response_median").value == timedelta(hours=2)
+    assert '<span data-kpi="first_response_median">2.0 h</span>' in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -280,7 +285,7 @@ def test_the_overview_takes_a_bounded_number_of_queries(
         CaseFactory(department=department, routed_at=timezone.now())
     client.force_login(elena)
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(18):
         response = client.get(OVERVIEW)
 
     assert len(response.context["rows"]) == 3 + extra_departments
@@ -294,7 +299,154 @@ def test_the_department_dashboard_takes_a_bounded_number_of_queries(
         CaseFactory(department=logistics, status=Status.ROUTED, owner=UserFactory())
     client.force_login(laura)
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(26):
         response = client.get("/dashboards/logistics/")
 
     assert len(response.context["oldest"]) == 10
+
+
+def csv_sections(response) -> list[list[list[str]]]:
+    import csv
+    import io
+
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    sections, current = [], []
+    for row in rows:
+        if row:
+            current.append(row)
+        else:
+            sections.append(current)
+            current = []
+    return [*sections, current]
+
+
+@pytest.mark.django_db
+def test_the_overview_exports_its_table_as_csv_with_a_bom(client, elena, cases):
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW, {"format": "csv", "days": 7, "lang": "en"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="cx-overview-')
+    [table] = csv_sections(response)
+    assert table[0][0] == "Cases by department"
+    assert table[1][:3] == ["Department", "Received", "Received, previous period"]
+    by_name = {row[0]: row for row in table[2:]}
+    # Received, then backlog and overdue, each followed by the previous period's figure.
+    assert [by_name["Logistics"][i] for i in (1, 3, 5)] == ["3", "2", "1"]
+    assert list(by_name) == ["Billing", "Customer service", "Logistics", "Not routed yet", "Total"]
+
+
+@pytest.mark.django_db
+def test_a_team_exports_one_csv_section_per_table(client, laura, cases):
+    from feedback.models import Case
+
+    Case.objects.filter(department__slug="logistics").update(kind="claim")
+    client.force_login(laura)
+
+    response = client.get("/dashboards/logistics/", {"format": "csv", "lang": "en"})
+
+    sections = csv_sections(response)
+    assert [section[0][0] for section in sections] == [
+        "Logistics",
+        "Received by kind",
+        "Received by channel",
+        "Received by tag",
+    ]
+    indicators = {row[0]: row[1] for row in sections[0][2:]}
+    assert indicators["Received"] == "3"
+    assert "Average days late" in indicators
+    assert sections[1][2] == ["Claim", "3", "0"]
+
+
+@pytest.mark.django_db
+def test_the_csv_export_keeps_the_access_rules_of_the_page(client, bruno, cases):
+    assert client.get(OVERVIEW, {"format": "csv"}).status_code == 302
+    client.force_login(bruno)
+
+    assert client.get("/dashboards/logistics/", {"format": "csv"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_custom_range_counts_the_cases_of_those_local_days(client, elena, logistics):
+    from datetime import UTC, datetime
+
+    # 23:30 in Madrid on 7 March (22:30 UTC) is in; 00:30 on 8 March (23:30 UTC on the 7th) is not.
+    CaseFactory(department=logistics, created_at=datetime(2026, 3, 7, 22, 30, tzinfo=UTC))
+    CaseFactory(department=logistics, created_at=datetime(2026, 3, 7, 23, 30, tzinfo=UTC))
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW, {"from": "2026-03-01", "to": "2026-03-07"})
+
+    assert response.context["period"].custom
+    assert figures(response)["logistics"][0] == 1
+    content = response.content.decode()
+    # The received link lists the same local days in the admin.
+    assert "created_at__gte=2026-03-01T00%3A00%3A00%2B01%3A00&amp;created_at__lt=2026-03-08T00" in content
+
+
+@pytest.mark.django_db
+def test_an_invalid_custom_range_shows_thirty_days_and_says_so(client, elena, cases):
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW, {"from": "2026-02-31", "to": "tomorrow", "lang": "en"})
+
+    assert response.status_code == 200
+    assert response.context["period"].days == 30
+    assert "data-period-note" in response.content.decode()
+    assert "showing the last 30 days" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_team_page_shows_every_indicator_and_days_late_only_for_logistics(client, elena, cases):
+    client.force_login(elena)
+
+    logistics = client.get("/dashboards/logistics/", {"lang": "en"}).content.decode()
+    billing = client.get("/dashboards/billing/", {"lang": "en"}).content.decode()
+
+    for key in ("first_response_sla", "resolution_p90", "promise_kept", "reopen_rate", "nps", "ces"):
+        assert f'data-indicator="{key}"' in logistics
+        assert f'data-indicator="{key}"' in billing
+    assert 'data-indicator="days_late"' in logistics
+    assert 'data-indicator="days_late"' not in billing
+    assert "Delivery complaints over 3 days late" in logistics
+
+
+@pytest.mark.django_db
+def test_the_overview_shows_the_change_since_the_previous_period(client, elena, logistics):
+    now = timezone.now()
+    # Two received this period, one in the previous 30 days: more cases arrive, which is worse.
+    CaseFactory(department=logistics, status=Status.CLOSED, created_at=now - timedelta(days=1))
+    CaseFactory(department=logistics, status=Status.CLOSED, created_at=now - timedelta(days=2))
+    CaseFactory(department=logistics, status=Status.CLOSED, created_at=now - timedelta(days=40))
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW)
+
+    [row] = [row for row in response.context["rows"] if row.slug == "logistics"]
+    received = row.cell("received")
+    assert (received.value, received.previous, received.trend, received.is_better) == (2, 1, "up", False)
+    assert 'data-trend="up" data-quality="worse"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_overview_query_count_does_not_grow_with_departments(client, elena, cases):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(elena)
+    client.get(OVERVIEW)  # warm the session and permission caches alike for both runs
+    with CaptureQueriesContext(connection) as few:
+        client.get(OVERVIEW)
+    for _ in range(15):
+        CaseFactory(
+            department=DepartmentFactory(), routed_at=timezone.now(), first_response_at=timezone.now()
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(OVERVIEW)
+
+    assert len(response.context["rows"]) == 18
+    assert len(many) == len(few) <= 18

@@ -1,0 +1,88 @@
+"""The period a dashboard covers, in the local days managers think in (``TIME_ZONE``)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from .indicators import local_zone
+
+PERIODS = (7, 30, 90)
+DEFAULT_PERIOD = 30
+# A custom range longer than this is refused: the page would be slow and unreadable.
+MAX_CUSTOM_DAYS = 731
+
+
+@dataclass(frozen=True, kw_only=True)
+class Period:
+    """``[since, until)``, whole local days; ``now`` is the instant the page is drawn."""
+
+    days: int
+    since: datetime
+    until: datetime
+    now: datetime
+    first_day: date
+    last_day: date
+    custom: bool = False
+    # Why the requested range was not used, for the page to say.
+    note: str = ""
+
+    @property
+    def previous(self) -> "Period":
+        """The period of the same length just before this one."""
+        first = self.first_day - timedelta(days=self.days)
+        return _between(first, self.first_day - timedelta(days=1), now=self.now, custom=self.custom)
+
+    @property
+    def query(self) -> str:
+        """The query string that selects this period again (for links between pages)."""
+        if self.custom:
+            return f"from={self.first_day.isoformat()}&to={self.last_day.isoformat()}"
+        return f"days={self.days}"
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+def _between(first: date, last: date, *, now: datetime, custom: bool, note: str = "") -> Period:
+    return Period(
+        days=(last - first).days + 1,
+        since=_midnight(first),
+        until=_midnight(last + timedelta(days=1)),
+        now=now,
+        first_day=first,
+        last_day=last,
+        custom=custom,
+        note=note,
+    )
+
+
+def last_days(days: int, *, now: datetime, note: str = "") -> Period:
+    """The ``days`` local days ending today (today included, up to now)."""
+    today = now.astimezone(local_zone()).date()
+    return _between(today - timedelta(days=days - 1), today, now=now, custom=False, note=note)
+
+
+def period_from(params: QueryDict, *, now: datetime) -> Period:
+    """``?days=7|30|90`` or ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both days included).
+
+    Anything else falls back to the last 30 days, with a note when a custom
+    range was asked for and could not be used; never an error.
+    """
+    if "from" in params or "to" in params:
+        try:
+            first = date.fromisoformat(params.get("from", ""))
+            last = date.fromisoformat(params.get("to", ""))
+        except ValueError:
+            return last_days(
+                DEFAULT_PERIOD, now=now, note=_("The dates were not valid; showing the last 30 days.")
+            )
+        if first > last or (last - first).days >= MAX_CUSTOM_DAYS:
+            return last_days(
+                DEFAULT_PERIOD, now=now, note=_("The date range was not valid; showing the last 30 days.")
+            )
+        return _between(first, last, now=now, custom=True)
+    days = params.get("days", "")
+    return last_days(int(days) if days in {str(p) for p in PERIODS} else DEFAULT_PERIOD, now=now)
