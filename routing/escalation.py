@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from feedback.models import Case, CaseEvent, Status
 
+from .selectors import absent_user_ids
 from .services import notification_create
 
 FIRST_RESPONSE = "first_response"
@@ -67,11 +68,19 @@ def escalation_summary(deadline: str, recipients: list[int]) -> str:
     return f"{missed} → {', '.join(names) or '-'}"
 
 
-def escalation_recipients(case: Case, level: int) -> list[int]:
-    """Who is told at ``level``: 1 the backup (or the owner), 2 the executives."""
+def escalation_recipients(case: Case, level: int, *, now: datetime) -> list[int]:
+    """Who is told at ``level``: 1 the department's other lead, 2 the executives.
+
+    Level 1 goes to the backup owner, or to the department owner when the
+    backup already holds the case: escalating to the person who let the
+    date pass would tell nobody new. A lead who is away is passed over;
+    with nobody left, the case owner is told.
+    """
     if level == 1:
         department = case.department
-        person = (department.backup_owner if department else None) or case.owner
+        leads = [p for p in ([department.backup_owner, department.owner] if department else []) if p]
+        away = absent_user_ids([p.pk for p in leads], at=now)
+        person = next((p for p in leads if p.pk != case.owner_id and p.pk not in away), None) or case.owner
         return [person.pk] if person and person.is_active else []
     executives = get_user_model().objects.with_perm(
         "feedback.view_all_cases", is_active=True, include_superusers=False
@@ -86,7 +95,11 @@ def case_escalate(*, case_id: int, now: datetime | None = None) -> int:
     each step is claimed by moving ``escalation_level`` from its previous value.
     """
     now = now or timezone.now()
-    case = Case.objects.select_related("department__backup_owner", "owner").filter(pk=case_id).first()
+    case = (
+        Case.objects.select_related("department__backup_owner", "department__owner", "owner")
+        .filter(pk=case_id)
+        .first()
+    )
     if case is None or case.status not in WATCHED_STATUSES or case.owner_id is None:
         return 0
     for deadline in deadlines_to_warn(case, now=now):
@@ -104,7 +117,7 @@ def case_escalate(*, case_id: int, now: datetime | None = None) -> int:
             ).update(escalation_level=level)
             if claimed != 1:
                 break  # another run took this step (or the case moved on)
-            recipients = escalation_recipients(case, level)
+            recipients = escalation_recipients(case, level, now=now)
             CaseEvent.objects.create(
                 case=case,
                 kind=CaseEvent.Kind.ESCALATED,

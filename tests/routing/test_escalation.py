@@ -162,3 +162,32 @@ def test_it_is_scheduled_every_minute_on_the_periodic_queue(settings):
     assert entry["schedule"] == timedelta(minutes=1)
     assert settings.CELERY_TASK_ROUTES["routing.tasks.escalate_overdue"] == {"queue": "periodic"}
     assert settings.CELERY_TASK_ROUTES["routing.tasks.send_webhook"] == {"queue": "notifications"}
+
+
+def test_when_the_backup_holds_the_case_the_first_step_goes_to_the_owner(case, run, laura, luis):
+    # laura was away at routing, so luis (her backup) owns the case.
+    Case.objects.filter(pk=case.pk).update(owner=luis)
+    assert run(10.5) == 1
+    assert [m.to for m in mail.outbox] == [[laura.email]]
+
+
+def test_an_absent_owner_is_passed_over_and_the_case_owner_told(case, run, laura, luis):
+    from routing.models import Absence
+
+    Case.objects.filter(pk=case.pk).update(owner=luis)
+    Absence.objects.create(user=laura, starts_at=T0 - timedelta(days=1), ends_at=T0 + timedelta(days=30))
+    assert run(10.5) == 1
+    assert [m.to for m in mail.outbox] == [[luis.email]]
+
+
+def test_the_done_when_story_ends_with_elena_told_once(case, run, laura, luis, elena):
+    # laura away, luis (backup) owns it, nobody answers: the executives are told once.
+    from routing.models import Absence
+
+    Case.objects.filter(pk=case.pk).update(owner=luis)
+    Absence.objects.create(user=laura, starts_at=T0 - timedelta(days=1), ends_at=T0 + timedelta(days=30))
+    run(10.5)
+    run(100.5)
+    run(200)
+    to_elena = [m for m in mail.outbox if m.to == [elena.email]]
+    assert len(to_elena) == 1
