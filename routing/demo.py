@@ -49,6 +49,11 @@ SLA_POLICIES = [
     ("standard", 8, 72, "Madrid office"),
     ("urgent", 2, 24, None),
 ]
+# Faster targets by priority within a policy: policy, priority, first response, resolution.
+SLA_TARGETS = [
+    ("standard", "urgent", 2, 16),
+    ("standard", "high", 4, 40),
+]
 
 TAGS = [
     ("delivery-delay", "Retraso en la entrega / Delivery delay"),

@@ -42,6 +42,33 @@ class SLAPolicy(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def targets_for(self, priority: str) -> tuple[int, int]:
+        """(first response, resolution) hours for a case of ``priority``.
+
+        A priority target on the policy overrides its general figures.
+        """
+        for target in self.priority_targets.all():
+            if target.priority == priority:
+                return target.first_response_hours, target.resolution_hours
+        return self.first_response_hours, self.resolution_hours
+
+
+class SLATarget(models.Model):
+    """A policy's targets for one priority (urgent cases answered sooner)."""
+
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="priority_targets")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    first_response_hours = models.PositiveIntegerField(_("first response within (hours)"))
+    resolution_hours = models.PositiveIntegerField(_("resolution within (hours)"))
+
+    class Meta:
+        verbose_name = _("target by priority")
+        verbose_name_plural = _("targets by priority")
+        constraints = [models.UniqueConstraint(fields=["policy", "priority"], name="one_target_per_priority")]
+
+    def __str__(self) -> str:
+        return f"{self.policy} / {self.get_priority_display()}"
+
 
 class AssignmentMode(models.TextChoices):
     OWNER = "owner", _("The owner (the backup when the owner is absent)")

@@ -44,7 +44,10 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
         else None
     ) or fallback_department()
     policy = (
-        SLAPolicy.objects.select_related("calendar").filter(name=decision.sla_policy).first()
+        SLAPolicy.objects.select_related("calendar")
+        .prefetch_related("priority_targets")
+        .filter(name=decision.sla_policy)
+        .first()
         if decision.sla_policy
         else None
     ) or department.sla_policy
@@ -58,17 +61,19 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     watchers = [pk for pk in decision.watchers if pk in active_ids]
     notified = [pk for pk in decision.notify if pk in active_ids]
 
+    priority = decision.priority or case.priority
+    first_response_hours, resolution_hours = policy.targets_for(priority)
     with transaction.atomic():
         assignment, owner = _assignee(department, now=now)
         owner_name = owner.get_full_name() or owner.get_username()
         claimed = Case.objects.filter(pk=case_id, routed_at__isnull=True).update(
             department=department,
             owner=owner,
-            priority=decision.priority or case.priority,
+            priority=priority,
             status=Status.ROUTED if case.status == Status.NEW else case.status,
             routed_at=now,
-            first_response_due_at=add_business_time(now, policy.first_response_hours, calendar),
-            resolution_due_at=add_business_time(now, policy.resolution_hours, calendar),
+            first_response_due_at=add_business_time(now, first_response_hours, calendar),
+            resolution_due_at=add_business_time(now, resolution_hours, calendar),
             decision=decision.as_dict(),
             routing_attempts=F("routing_attempts") + 1,
         )

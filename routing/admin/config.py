@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.selectors import cases_visible_to
 
-from ..models import Absence, BusinessCalendar, Department, Holiday, Notification, SLAPolicy, Tag
+from ..models import Absence, BusinessCalendar, Department, Holiday, Notification, SLAPolicy, SLATarget, Tag
 from ..selectors import sees_all_departments
 
 
@@ -18,11 +18,17 @@ class DepartmentAdmin(admin.ModelAdmin):
     filter_horizontal = ("members",)
 
 
+class SLATargetInline(admin.TabularInline):
+    model = SLATarget
+    extra = 1
+
+
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "first_response_hours", "resolution_hours", "calendar")
     list_select_related = ("calendar",)
     search_fields = ("name",)
+    inlines = [SLATargetInline]
 
 
 class HolidayInline(admin.TabularInline):

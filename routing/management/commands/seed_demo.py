@@ -7,7 +7,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from routing import demo
-from routing.models import BusinessCalendar, Department, Holiday, Rule, RuleCondition, SLAPolicy, Tag
+from routing.models import (
+    BusinessCalendar,
+    Department,
+    Holiday,
+    Rule,
+    RuleCondition,
+    SLAPolicy,
+    SLATarget,
+    Tag,
+)
 
 DEFAULT_PASSWORD = "cxdemo-2026"
 
@@ -82,6 +91,12 @@ class Command(BaseCommand):
             )[0]
             for name, first, resolution, calendar_name in demo.SLA_POLICIES
         }
+        for policy, priority, first, resolution in demo.SLA_TARGETS:
+            SLATarget.objects.update_or_create(
+                policy=policies[policy],
+                priority=priority,
+                defaults={"first_response_hours": first, "resolution_hours": resolution},
+            )
         departments = {}
         for slug, name, owner, _owner_name, backup, policy in demo.DEPARTMENTS:
             department, _ = Department.objects.update_or_create(
