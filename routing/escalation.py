@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 
 from feedback.models import Case, CaseEvent, Status
 
-from .selectors import absent_user_ids
+from .models import SLAPolicy
+from .selectors import absent_user_ids, sla_calendar
 from .services import notification_create
+from .sla import Calendar, business_time_between
 
 FIRST_RESPONSE = "first_response"
 RESOLUTION = "resolution"
@@ -47,15 +49,35 @@ def breached_deadlines(case: Case, *, now: datetime) -> list[str]:
     return missed
 
 
-def deadlines_to_warn(case: Case, *, now: datetime) -> list[str]:
-    """Due dates not yet missed of which the warning share of time has passed."""
+def deadlines_to_warn(case: Case, *, now: datetime, calendar: Calendar | None = None) -> list[str]:
+    """Due dates not yet missed of which the warning share of time has passed.
+
+    Time is counted on the case's business-hours calendar, as its due dates
+    were: 80% of "8 business hours" from Friday 17:00 falls on Monday, not
+    during the weekend.
+    """
     ratio = settings.CX_SLA_WARNING_RATIO
     start = case.routed_at or case.created_at
     found = []
     if case.first_response_at is None:
         found.append((FIRST_RESPONSE, case.first_response_due_at))
     found.append((RESOLUTION, case.resolution_due_at))
-    return [name for name, due in found if due and now < due and now >= start + (due - start) * ratio]
+    return [
+        name
+        for name, due in found
+        if due
+        and now < due
+        and business_time_between(start, now, calendar) >= business_time_between(start, due, calendar) * ratio
+    ]
+
+
+def case_calendar(case: Case) -> Calendar | None:
+    """The calendar the case's due dates were computed on (the rule's policy or the department's)."""
+    name = (case.decision or {}).get("sla_policy")
+    policy = SLAPolicy.objects.select_related("calendar").filter(name=name).first() if name else None
+    if policy is None and case.department_id:
+        policy = SLAPolicy.objects.select_related("calendar").filter(departments=case.department_id).first()
+    return sla_calendar(policy)
 
 
 def escalation_summary(deadline: str, recipients: list[int]) -> str:
@@ -102,7 +124,7 @@ def case_escalate(*, case_id: int, now: datetime | None = None) -> int:
     )
     if case is None or case.status not in WATCHED_STATUSES or case.owner_id is None:
         return 0
-    for deadline in deadlines_to_warn(case, now=now):
+    for deadline in deadlines_to_warn(case, now=now, calendar=case_calendar(case)):
         with transaction.atomic():
             notification_create(
                 case_id=case.pk, event="sla_warning", recipient_id=case.owner_id, about=deadline

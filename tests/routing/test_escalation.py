@@ -3,7 +3,7 @@
 The clock is passed in (``now=``): nothing sleeps.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -191,3 +191,31 @@ def test_the_done_when_story_ends_with_elena_told_once(case, run, laura, luis, e
     run(200)
     to_elena = [m for m in mail.outbox if m.to == [elena.email]]
     assert len(to_elena) == 1
+
+
+def test_the_80_percent_warning_counts_business_hours(organisation, laura, sla):
+
+    from routing.escalation import case_escalate
+    from routing.models import BusinessCalendar
+
+    sla.calendar = BusinessCalendar.objects.create(name="Office", time_zone="Europe/Madrid")
+    sla.save()
+    # Friday 13 March 2026, 17:00 Madrid (16:00 UTC); 8 business hours (9-18,
+    # Mon-Fri) end Monday 16:00 Madrid. 80% = 6.4 h: 1 h on Friday, 5.4 h on
+    # Monday, so the warning is due Monday 14:24 Madrid (13:24 UTC). Counting
+    # the wall clock instead, 80% of 71 h would fall at 01:48 on Monday.
+    routed = datetime(2026, 3, 13, 16, 0, tzinfo=UTC)
+    case = CaseFactory(
+        department=organisation["logistics"],
+        owner=laura,
+        status=Status.ROUTED,
+        created_at=routed,
+        routed_at=routed,
+        first_response_due_at=datetime(2026, 3, 16, 15, 0, tzinfo=UTC),
+        resolution_due_at=datetime(2026, 3, 30, 15, 0, tzinfo=UTC),
+    )
+
+    case_escalate(case_id=case.pk, now=datetime(2026, 3, 16, 9, 0, tzinfo=UTC))  # Monday 10:00 Madrid
+    assert not Notification.objects.filter(event="sla_warning").exists()
+    case_escalate(case_id=case.pk, now=datetime(2026, 3, 16, 13, 30, tzinfo=UTC))  # Monday 14:30 Madrid
+    assert Notification.objects.filter(event="sla_warning", key__contains="first_response").count() == 1
