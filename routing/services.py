@@ -170,7 +170,10 @@ def case_reroute(
         if previous is not None and previous.pk == department.pk:
             return case  # someone else moved it there meanwhile
         assignment, owner = _assignee(department, now=now)
-        Case.objects.filter(pk=case.pk).update(department=department, owner=owner, updated_at=now)
+        # The new department's chain starts over: its leads have not been told yet.
+        Case.objects.filter(pk=case.pk).update(
+            department=department, owner=owner, updated_at=now, escalation_level=0
+        )
         if assignment.reason == REASON_ROUND_ROBIN:
             Department.objects.filter(pk=department.pk).update(last_assigned=owner)
         event = CaseEvent.objects.create(

@@ -93,6 +93,13 @@ class TestCaseReroute:
         }
         assert event.text == "Logistics → Billing: Bruno"
 
+    def test_the_new_department_s_escalation_chain_starts_over(self, case, organisation, laura):
+        Case.objects.filter(pk=case.pk).update(escalation_level=2)
+        case_reroute(case=case, department=organisation["billing"], actor=laura)
+
+        case.refresh_from_db()
+        assert case.escalation_level == 0
+
     def test_moving_back_and_forth_tells_each_new_owner_each_time(self, case, organisation, laura, bruno):
         case_reroute(case=case, department=organisation["billing"], actor=laura)
         case_reroute(case=case, department=organisation["logistics"], actor=bruno)
