@@ -477,3 +477,25 @@ class Absence(models.Model):
             raise ValidationError(
                 {"ends_at": _("An absence must end after it starts.")}, code="ends_before_start"
             )
+
+
+class StaffPreference(models.Model):
+    """A staff member's choices: the language their emails are written in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cx_preference"
+    )
+    language = models.CharField(
+        _("language of emails"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: the site's language."),
+    )
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

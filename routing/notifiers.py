@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification
+from .models import Notification, StaffPreference
+
+
+def staff_language(user) -> str:
+    """The language a staff member reads their emails in: theirs, or the site's."""
+    chosen = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE
 
 
 class EmailNotifier:
@@ -51,7 +57,7 @@ class EmailNotifier:
             "case_url": settings.SITE_URL + case.get_absolute_url(),
             "matched_rules": [m.get("name", "") for m in (case.decision or {}).get("matches", [])],
         }
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(staff_language(recipient)):
             subject = render_to_string(f"{template}_subject.txt", context).strip()
             text = render_to_string(f"{template}.txt", context)
             html = render_to_string(f"{template}.html", context)

@@ -1,11 +1,23 @@
 """Departments, SLA policies, business-hours calendars, absences, tags and the notification log."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from feedback.selectors import cases_visible_to
 
-from ..models import Absence, BusinessCalendar, Department, Holiday, Notification, SLAPolicy, SLATarget, Tag
+from ..models import (
+    Absence,
+    BusinessCalendar,
+    Department,
+    Holiday,
+    Notification,
+    SLAPolicy,
+    SLATarget,
+    StaffPreference,
+    Tag,
+)
 from ..selectors import sees_all_departments
 
 
@@ -89,3 +101,17 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class StaffPreferenceInline(admin.StackedInline):
+    model = StaffPreference
+    can_delete = False
+
+
+# Staff choose their email language on their user page.
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class CXUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffPreferenceInline]
