@@ -1,10 +1,19 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from feedback import views as feedback_views
 
 from . import health
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed static name exists only after collectstatic.
+    return redirect(static("cx/favicon.svg"), permanent=True)
+
 
 urlpatterns = [
     path("", feedback_views.home, name="home"),
@@ -20,4 +29,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health.health, name="health"),
+    # Browsers ask for /favicon.ico on every page, admin pages included.
+    path("favicon.ico", favicon),
 ]

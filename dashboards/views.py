@@ -9,6 +9,7 @@ from routing.models import Department
 from routing.selectors import departments_of, sees_all_departments
 
 from . import selectors, tables
+from .charts import chart_data
 from .indicators import DEFAULT_LATE_DAYS
 from .periods import PERIODS, Period, period_from
 
@@ -38,8 +39,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     if not departments and not sees_all:
         raise PermissionDenied
     period = _period(request)
+    cases = cases_visible_to(request.user)
     figures = tables.overview_tables(
-        cases=cases_visible_to(request.user),
+        cases=cases,
         departments=departments,
         sees_all=sees_all,
         period=period,
@@ -49,7 +51,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         return _csv(
             tables.overview_csv(figures, period), f"cx-overview-{period.first_day}-{period.last_day}.csv"
         )
-    context = {"period": period, "periods": PERIODS, **figures}
+    charts = chart_data(cases=cases, scope=None, period=period)
+    context = {"period": period, "periods": PERIODS, "charts": charts, **figures}
     return render(request, "dashboards/overview.html", context)
 
 
@@ -74,6 +77,7 @@ def department(request: HttpRequest, slug: str) -> HttpResponse:
         "department": department,
         "late_days": late_days,
         "oldest": oldest,
+        "charts": chart_data(cases=cases, scope=department, period=period, by_tag=figures["by_tag"]),
         **figures,
     }
     return render(request, "dashboards/department.html", context)

@@ -231,6 +231,10 @@ class CaseAdmin(admin.ModelAdmin):
     )
     note_fieldset = (_("Reply and notes"), {"fields": ("reply", "note")})
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # The dashboards link to the cases of one tag by its slug.
+        return lookup == "tags__slug" or super().lookup_allowed(lookup, value, request)
+
     def get_queryset(self, request):
         queryset = cases_visible_to(request.user).select_related("customer", "department", "owner")
         ordering = self.get_ordering(request)
