@@ -1,0 +1,154 @@
+"""Server time of the dashboards at growing volumes, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/dashboard.py                       # 10k and 100k cases, both databases
+    .venv/bin/python bench/dashboard.py --sizes 10000,100000,1000000 --backends postgres
+
+For each database it migrates a fresh one, loads the demo organisation,
+grows the history with ``generate_cases`` to each size in turn, and times
+the executive overview and the logistics page (last 30 days) in-process as
+elena: the median of 5 requests after one warm-up, server time only.
+PostgreSQL is started on loopback in a temporary directory (as the
+``postgres`` system user when run as root) and removed afterwards.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TARGET_MS = 300  # the overview at 1M cases on PostgreSQL
+
+TIMING = r"""
+import statistics, time
+from django.contrib.auth import get_user_model
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(get_user_model().objects.get(username="elena"))
+for url in ("/dashboards/", "/dashboards/logistics/"):
+    assert client.get(url).status_code == 200
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        client.get(url)
+        runs.append((time.perf_counter() - started) * 1000)
+    print(f"TIMING {url} {statistics.median(runs):.0f}")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster on loopback."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="cx-bench-pg-"))
+        self.port = free_port()
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+        data = self.dir / "data"
+        self._run("initdb", "-D", str(data), "-U", "cx", "--auth=trust", "-E", "UTF8")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "cx", "cx")
+        self.url = f"postgres://cx@127.0.0.1:{self.port}/cx"
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_postgres, *command], check=True, capture_output=True)
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def bench(backend: str, sizes: list[int]) -> list[tuple[str, int, int, int]]:
+    var = Path(tempfile.mkdtemp(prefix="cx-bench-dash-"))
+    server = Postgres() if backend == "postgres" else None
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "CX_VAR_DIR": str(var),
+        "CX_REDIS_CACHE": "0",
+        "DATABASE_URL": server.url if server else f"sqlite:///{var / 'db.sqlite3'}",
+    }
+    rows = []
+    try:
+        manage(env, "migrate", "-v0")
+        manage(env, "seed_demo")
+        have = 0
+        for size in sizes:
+            started = time.monotonic()
+            manage(env, "generate_cases", "--count", str(size - have), "--seed", str(size))
+            have = size
+            print(
+                f"  {backend}: {size:,} cases ready ({time.monotonic() - started:.0f} s to generate)",
+                flush=True,
+            )
+            timings = dict(
+                line.split()[1:]
+                for line in manage(env, "shell", "-c", TIMING).splitlines()
+                if line.startswith("TIMING")
+            )
+            rows.append((backend, size, int(timings["/dashboards/"]), int(timings["/dashboards/logistics/"])))
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(var, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    rows = []
+    for backend in args.backends.split(","):
+        rows += bench(backend, sizes)
+    print()
+    print("database  |     cases | overview ms | logistics page ms")
+    print("----------+-----------+-------------+------------------")
+    for backend, size, overview, team in rows:
+        note = (
+            f"  (target <= {TARGET_MS} ms at 1M on PostgreSQL)"
+            if backend == "postgres" and size >= 1_000_000
+            else ""
+        )
+        print(f"{backend:9} | {size:>9,} | {overview:>11} | {team:>17}{note}")
+
+
+if __name__ == "__main__":
+    main()
