@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
+from routing.selectors import works_in_department_q
 from routing.services import notification_create
 
 from .models import TRANSITIONS, Attachment, Case, CaseEvent, Consent, Customer, Status, SurveyResponse
@@ -199,23 +201,28 @@ def _sla_resumed(case: Case, *, now: datetime) -> tuple[dict[str, datetime], tim
     return fields, paused
 
 
+def _owner_set(*, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser, now: datetime) -> None:
+    """Give ``case`` to ``owner`` and record who did it on the timeline."""
+    previous_id = case.owner_id
+    case.owner = owner
+    case.save(update_fields=["owner", "updated_at"])
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.ASSIGNED,
+        at=now,
+        actor=actor,
+        text=str(owner.get_full_name() or owner.get_username()),
+        data={"from": previous_id, "to": owner.pk},
+    )
+
+
 def case_take_ownership(*, case: Case, user: AbstractBaseUser, now: datetime | None = None) -> Case:
     """Make ``user`` the case owner; a routed case becomes in progress."""
     now = now or timezone.now()
     if case.owner_id == user.pk:
         return case
     with transaction.atomic():
-        previous = case.owner
-        case.owner = user
-        case.save(update_fields=["owner", "updated_at"])
-        CaseEvent.objects.create(
-            case=case,
-            kind=CaseEvent.Kind.ASSIGNED,
-            at=now,
-            actor=user,
-            text=str(user.get_full_name() or user.get_username()),
-            data={"from": previous.pk if previous else None, "to": user.pk},
-        )
+        _owner_set(case=case, owner=user, actor=user, now=now)
         if case.status == Status.ROUTED:
             case_change_status(case=case, status=Status.IN_PROGRESS, actor=user, now=now)
     return case
@@ -241,15 +248,11 @@ def case_assign(
     The new owner must work in the case's department (member, owner or
     backup): a case never lands with someone who cannot see it.
     """
-    from routing.models import Department
-
     now = now or timezone.now()
     if case.owner_id == owner.pk:
         return case
     works_there = (
-        Department.objects.filter(pk=case.department_id)
-        .filter(Q(members=owner) | Q(owner=owner) | Q(backup_owner=owner))
-        .exists()
+        get_user_model().objects.filter(works_in_department_q(case.department_id), pk=owner.pk).exists()
     )
     if case.department_id is None or not works_there:
         raise ApplicationError(
@@ -259,17 +262,7 @@ def case_assign(
             field="owner",
         )
     with transaction.atomic():
-        previous_id = case.owner_id
-        case.owner = owner
-        case.save(update_fields=["owner", "updated_at"])
-        CaseEvent.objects.create(
-            case=case,
-            kind=CaseEvent.Kind.ASSIGNED,
-            at=now,
-            actor=actor,
-            text=str(owner.get_full_name() or owner.get_username()),
-            data={"from": previous_id, "to": owner.pk},
-        )
+        _owner_set(case=case, owner=owner, actor=actor, now=now)
     return case
 
 

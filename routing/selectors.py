@@ -31,6 +31,15 @@ def sees_all_departments(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_active and user.has_perm(VIEW_ALL_PERMISSION))
 
 
+def works_in_department_q(department_id: int) -> Q:
+    """Users who work in the department: members, its owner and its backup."""
+    return (
+        Q(departments=department_id)
+        | Q(owned_departments=department_id)
+        | Q(backed_up_departments=department_id)
+    )
+
+
 def departments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Department]:
     """Departments whose cases ``user`` may see: all of them, or those they belong to."""
     if not user.is_authenticated or not user.is_active:

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from cxportal.errors import ApplicationError
 from routing.models import Department, Priority
 from routing.rules import FIELDS, OPERATORS
-from routing.selectors import departments_of, sees_all_departments
+from routing.selectors import departments_of, sees_all_departments, works_in_department_q
 from routing.services import case_reroute
 
 from ..models import Case, CaseEvent, Status, SurveyResponse
@@ -121,11 +121,7 @@ class CaseForm(forms.ModelForm):
             department_id = self.instance.department_id
             candidates = Q(pk=self.instance.owner_id)
             if department_id:
-                candidates |= Q(is_active=True) & (
-                    Q(departments=department_id)
-                    | Q(owned_departments=department_id)
-                    | Q(backed_up_departments=department_id)
-                )
+                candidates |= Q(is_active=True) & works_in_department_q(department_id)
             owner = self.fields["owner"]
             owner.queryset = (
                 get_user_model().objects.filter(candidates).distinct().order_by("first_name", "username")
