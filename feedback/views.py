@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 from cxportal.ratelimit import is_rate_limited
-from routing.selectors import promised_first_response_hours
+from routing.selectors import promised_first_response
 
 from . import services
 from .forms import CustomerMessageForm, FeedbackForm, PreferencesForm, SurveyForm
@@ -54,7 +54,7 @@ def feedback_thanks(request: HttpRequest, reference: str) -> HttpResponse:
     case = Case.objects.filter(reference=reference).first()
     if case is None:
         raise Http404
-    context = {"case": case, "promised_hours": promised_first_response_hours()}
+    context = {"case": case, "promise": promised_first_response()}
     return render(request, "feedback/thanks.html", context)
 
 

@@ -86,7 +86,7 @@ class CustomerEmailNotifier:
 
     def notify(self, notification: Notification) -> None:
         from feedback.models import CaseEvent
-        from routing.selectors import promised_first_response_hours
+        from routing.selectors import promised_first_response
 
         case = notification.case
         template = self.templates[notification.event]
@@ -98,7 +98,7 @@ class CustomerEmailNotifier:
             "case": case,
             "customer": case.customer,
             "reply": reply,
-            "promised_hours": promised_first_response_hours(),
+            "promise": promised_first_response(),
             "tracking_url": settings.SITE_URL + reverse("track", args=[case.tracking_token]),
             "survey_url": settings.SITE_URL + reverse("survey", args=[case.tracking_token]),
         }
