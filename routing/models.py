@@ -324,6 +324,8 @@ class Notification(models.Model):
     )
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     event = models.CharField(_("event"), max_length=40)
+    # Which instance of the event: the reply's id, or the due date and step.
+    about = models.CharField(_("about"), max_length=60, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

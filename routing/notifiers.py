@@ -53,7 +53,7 @@ class EmailNotifier:
             "case": case,
             "recipient": recipient,
             # Which due date a warning or an escalation is about, and the step.
-            "deadline": notification.key.split(":")[3] if notification.event in self.keyed else "",
+            "deadline": notification.about.split(":")[0] if notification.event in self.keyed else "",
             "case_url": settings.SITE_URL + case.get_absolute_url(),
             "matched_rules": [m.get("name", "") for m in (case.decision or {}).get("matches", [])],
         }
@@ -92,7 +92,7 @@ class CustomerEmailNotifier:
         template = self.templates[notification.event]
         reply = None
         if notification.event == "reply":
-            event_id = notification.key.split(":")[3]
+            event_id = notification.about
             reply = CaseEvent.objects.filter(pk=event_id, case=case).first()
         context = {
             "case": case,

@@ -214,7 +214,13 @@ def notification_create(
     channel = Notification.Channel.EMAIL if recipient_id else Notification.Channel.CUSTOMER_EMAIL
     notification, created = Notification.objects.get_or_create(
         key=key,
-        defaults={"case_id": case_id, "recipient_id": recipient_id, "event": event, "channel": channel},
+        defaults={
+            "case_id": case_id,
+            "recipient_id": recipient_id,
+            "event": event,
+            "about": str(about or ""),
+            "channel": channel,
+        },
     )
     if not created:
         return None
