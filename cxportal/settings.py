@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -205,6 +206,7 @@ CELERY_TASK_ROUTES = {
     # A slow or dead webhook endpoint waits with the emails, never with routing.
     "routing.tasks.send_webhook": {"queue": "notifications"},
     "routing.tasks.escalate_overdue": {"queue": "periodic"},
+    "dashboards.tasks.refresh_daily_figures": {"queue": "periodic"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -224,6 +226,18 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-cases": {
         "task": "routing.tasks.escalate_overdue",
         "schedule": timedelta(seconds=env.int("CX_ESCALATION_SECONDS", default=60)),
+    },
+    # Yesterday's figures, days never stored and the days of cases changed lately.
+    "refresh-daily-figures": {
+        "task": "dashboards.tasks.refresh_daily_figures",
+        "schedule": timedelta(seconds=env.int("CX_DASHBOARD_REFRESH_SECONDS", default=600)),
+    },
+    # Nightly, the last weeks again: a due date moved by a pause or a reopened
+    # case leaves its old day counted until that day is recomputed.
+    "recompute-recent-daily-figures": {
+        "task": "dashboards.tasks.refresh_daily_figures",
+        "schedule": crontab(hour=3, minute=30),
+        "kwargs": {"recent": env.int("CX_DASHBOARD_RECOMPUTE_DAYS", default=35)},
     },
 }
 

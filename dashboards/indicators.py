@@ -1,48 +1,32 @@
-"""The KPI indicators of issue 6: what each team owner needs to know, over a period.
+"""The KPI indicators: what each team owner needs to know, over a period of local days.
 
-Every figure is computed over ``cases`` (the cases the reader may see, from
-``feedback.selectors.cases_visible_to``) and a half-open period
-``[since, until)``; ``now`` is passed in so the figures can be tested at a
-fixed instant. Figures that describe a state rather than a flow (backlog,
-its age, overdue) are taken at the end of the period, or now if the period
+The figures are made from the daily tallies of ``dashboards.rollups``
+(stored for finished days, live for today): flows are summed over the
+period's days, and the figures that describe a state (backlog, its age,
+overdue) are the state at the end of its last day, or now if the period
 has not ended yet, so the previous period can be compared with this one.
-
-Counts and sums come from aggregate queries grouped by department (a fixed
-number of queries however many departments there are); the totals are the
-sums of the groups. Percentiles and medians are computed in Python over
-``values_list`` rows: fine for the volumes of a first version on SQLite and
-PostgreSQL alike; move them to PostgreSQL's ``percentile_cont`` or to daily
-roll-ups when volumes grow.
+Scopes are department ids, None for cases not routed yet, and ``TOTAL``,
+which pools the raw numbers of every scope the reader may see, never
+averages of averages. ``now`` is passed in so the figures can be tested at
+a fixed instant. Times are business hours of each team's SLA calendar.
 """
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import OPEN_STATUSES, Case, CaseEvent, SurveyResponse
-from feedback.selectors import overdue_q
+from feedback.models import Case
 
-# The tag of delivery complaints whose lateness the logistics figures measure.
-DELIVERY_TAG = "delivery-delay"
+from . import rollups
+from .periods import local_zone, midnight
+
 DEFAULT_LATE_DAYS = 3
-# An open case older than this is "old" in the backlog.
-OLD_CASE_AGE = timedelta(days=7)
 # The key under which ``compute`` returns the figures of every case together.
 TOTAL = "total"
-
-Duration = Callable[[datetime, datetime], timedelta]
-
-
-def wall_clock(start: datetime, end: datetime) -> timedelta:
-    """Elapsed wall-clock time. Business-hours arithmetic (``routing.sla``) can replace it later."""
-    return end - start
 
 
 @dataclass(frozen=True)
@@ -102,66 +86,75 @@ class Figures:
     by_kind: dict[str, int] = field(default_factory=dict)
     by_channel: dict[str, int] = field(default_factory=dict)
     by_tag: dict[str, int] = field(default_factory=dict)
+    # Cases received on each day of the period, for the trend chart.
+    daily: dict[date, int] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> object:
         return self.values.get(key)
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+def compute(
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    departments: list[int] | None = None,
+    late_days: int = DEFAULT_LATE_DAYS,
+    repeat: bool = True,
+    days: rollups.Days | None = None,
+) -> dict[object, Figures]:
+    """Every indicator of the local days ``first_day`` to ``last_day``, per scope and under ``TOTAL``.
+
+    ``departments`` None means every case (departments and not routed yet).
+    ``days`` may be tallies already loaded for a span covering the period
+    (the pages load the period and the previous one at once). ``repeat``
+    counts repeat complainants, the one figure read from the cases
+    themselves: customers cannot be summed over days.
+    """
+    if days is None:
+        days = rollups.load(first_day, last_day, now=now, departments=departments)
+    state_day = min(last_day, now.astimezone(local_zone()).date())
+    merged: dict[object, rollups.Tally] = defaultdict(rollups.Tally)
+    daily: dict[object, Counter] = defaultdict(Counter)
+    for (dep, day), tally in days.items():
+        if not first_day <= day <= last_day:
+            continue
+        for scope in (dep, TOTAL):
+            merged[scope].add_flows(tally)
+            daily[scope][day] += tally.counts["received"]
+        if day == state_day:
+            merged[dep].take_state(tally)
+            total = merged[TOTAL]
+            total.backlog += tally.backlog
+            total.backlog_old += tally.backlog_old
+            total.overdue += tally.overdue
+    merged.setdefault(TOTAL, rollups.Tally())  # a total even when nothing happened
+    customers = _customers(first_day=first_day, last_day=last_day, departments=departments) if repeat else {}
+    n_days = (last_day - first_day).days + 1
+    result = {}
+    for scope, tally in merged.items():
+        figures = _figures(tally, customers=customers.get(scope), late_days=late_days)
+        figures.daily = {
+            day: daily[scope].get(day, 0) for day in (first_day + timedelta(days=i) for i in range(n_days))
+        }
+        result[scope] = figures
+    return result
 
 
-def _open_at_q(*, at: datetime, now: datetime) -> Q:
-    # Now, the status says it; in the past, rebuild it from the timestamps.
-    # An approximation: a case resolved before ``at`` and reopened later
-    # counts as closed at ``at``, and due dates are today's (an SLA pause may
-    # have moved them since). Daily roll-ups will record the real state.
-    if at >= now:
-        return Q(status__in=OPEN_STATUSES)
-    return Q(created_at__lt=at) & ~Q(resolved_at__lt=at) & ~Q(closed_at__lt=at)
-
-
-def _overdue_at_q(*, at: datetime, now: datetime) -> Q:
-    if at >= now:
-        return overdue_q(now=now)
-    unanswered = Q(first_response_at__isnull=True) | Q(first_response_at__gte=at)
-    return _open_at_q(at=at, now=now) & (
-        (unanswered & Q(first_response_due_at__lt=at)) | Q(resolution_due_at__lt=at)
+def _customers(*, first_day: date, last_day: date, departments: list[int] | None) -> dict[object, Counter]:
+    """Cases per customer received in the period, per scope and pooled under ``TOTAL``."""
+    cases = Case.objects.filter(
+        created_at__gte=midnight(first_day), created_at__lt=midnight(last_day + timedelta(days=1))
     )
-
-
-def _in(field_name: str, since: datetime, until: datetime) -> Q:
-    return Q(**{f"{field_name}__gte": since, f"{field_name}__lt": until})
-
-
-def _counts(*, since: datetime, until: datetime, now: datetime) -> dict:
-    at = min(until, now)
-    received = _in("created_at", since, until)
-    # Due in the period and decided: answered (in time or late) or past due unanswered.
-    fr_due = _in("first_response_due_at", since, until) & (
-        Q(first_response_at__isnull=False) | Q(first_response_due_at__lt=now)
-    )
-    res_due = _in("resolution_due_at", since, until) & (
-        Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now)
-    )
-    answered = received & Q(first_response_at__isnull=False, first_response_due_at__isnull=False)
-    reopened = CaseEvent.objects.filter(
-        case=OuterRef("pk"), kind=CaseEvent.Kind.STATUS_CHANGED, data__reopened=True
-    ).filter(_in("at", since, until))
-    return {
-        "received": Count("pk", filter=received),
-        "backlog": Count("pk", filter=_open_at_q(at=at, now=now)),
-        "backlog_old": Count("pk", filter=_open_at_q(at=at, now=now) & Q(created_at__lt=at - OLD_CASE_AGE)),
-        "overdue": Count("pk", filter=_overdue_at_q(at=at, now=now)),
-        "fr_due": Count("pk", filter=fr_due),
-        "fr_met": Count("pk", filter=fr_due & Q(first_response_at__lte=F("first_response_due_at"))),
-        "res_due": Count("pk", filter=res_due),
-        "res_met": Count("pk", filter=res_due & Q(resolved_at__lte=F("resolution_due_at"))),
-        "answered": Count("pk", filter=answered),
-        "kept": Count("pk", filter=answered & Q(first_response_at__lte=F("first_response_due_at"))),
-        "resolved": Count("pk", filter=_in("resolved_at", since, until)),
-        "reopened": Count("pk", filter=Exists(reopened)),
-    }
+    if departments is not None:
+        cases = cases.filter(department_id__in=departments)
+    per_customer: dict[object, Counter] = defaultdict(Counter)
+    for dep, customer_id, n in (
+        cases.order_by().values_list("department_id", "customer_id").annotate(n=Count("pk"))
+    ):
+        per_customer[dep][customer_id] += n
+        per_customer[TOTAL][customer_id] += n
+    return per_customer
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -181,147 +174,44 @@ def _median(values: list):
     return statistics.median(values) if values else None
 
 
-def compute(
-    *,
-    cases: QuerySet[Case],
-    since: datetime,
-    until: datetime,
-    now: datetime,
-    late_days: int = DEFAULT_LATE_DAYS,
-    duration: Duration = wall_clock,
-    volumes: bool = True,
-) -> dict[object, Figures]:
-    """Every indicator of the period, per department id (None: not routed yet) and under ``TOTAL``.
-
-    Durations are wall-clock today (``duration=wall_clock``); pass a
-    business-hours ``duration(start, end)`` once ``routing.sla`` provides one.
-    Nine queries however many departments there are; six with ``volumes=False``
-    (no volume by kind, channel and tag).
-    """
-    cases = cases.order_by()
-    at = min(until, now)
-    received = cases.filter(_in("created_at", since, until))
-    groups: dict[object, dict] = defaultdict(dict)
-    for row in cases.values("department_id").annotate(**_counts(since=since, until=until, now=now)):
-        groups[row.pop("department_id")].update(row)
-
-    # Durations, in Python (see the module docstring).
-    durations: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for dep, created, answered_at, resolved_at in cases.filter(
-        _in("first_response_at", since, until) | _in("resolved_at", since, until)
-    ).values_list("department_id", "created_at", "first_response_at", "resolved_at"):
-        if answered_at and since <= answered_at < until:
-            durations[dep]["first_response"].append(duration(created, answered_at))
-        if resolved_at and since <= resolved_at < until:
-            durations[dep]["resolution"].append(duration(created, resolved_at))
-    for dep, created in cases.filter(_open_at_q(at=at, now=now)).values_list("department_id", "created_at"):
-        durations[dep]["age"].append(duration(created, at))
-
-    surveys = (
-        SurveyResponse.objects.filter(case__in=cases, submitted_at__gte=since, submitted_at__lt=until)
-        .values("case__department_id")
-        .annotate(
-            surveys=Count("pk"),
-            csat_sum=Sum("csat"),
-            satisfied=Count("pk", filter=Q(csat__gte=4)),
-            promoters=Count("pk", filter=Q(nps__gte=9)),
-            detractors=Count("pk", filter=Q(nps__lte=6)),
-            ces_sum=Sum("ces"),
-        )
-        .order_by()
-    )
-    for row in surveys:
-        groups[row.pop("case__department_id")].update(row)
-
-    # Repeat complainants: per department, and across departments for the total.
-    per_customer: dict[object, Counter] = defaultdict(Counter)
-    for dep, customer_id, n in received.values_list("department_id", "customer_id").annotate(n=Count("pk")):
-        per_customer[dep][customer_id] += n
-        per_customer[TOTAL][customer_id] += n
-
-    # Days late: the local date the customer complained minus the promised date (never below 0).
-    zone = local_zone()
-    is_delivery = Exists(Case.tags.through.objects.filter(case_id=OuterRef("pk"), tag__slug=DELIVERY_TAG))
-    lateness: dict[object, list[tuple[int, bool]]] = defaultdict(list)
-    for dep, created, promised, delivery in (
-        received.filter(promised_delivery_date__isnull=False)
-        .annotate(is_delivery=is_delivery)
-        .values_list("department_id", "created_at", "promised_delivery_date", "is_delivery")
-    ):
-        lateness[dep].append((max(0, (created.astimezone(zone).date() - promised).days), bool(delivery)))
-
-    tables = {
-        "by_kind": received.values_list("department_id", "kind").annotate(n=Count("pk")),
-        "by_channel": received.values_list("department_id", "channel").annotate(n=Count("pk")),
-        "by_tag": received.filter(tags__isnull=False)
-        .values_list("department_id", "tags__slug")
-        .annotate(n=Count("pk")),
-    }
-
-    scopes = set(groups) | set(durations) | set(lateness) | (set(per_customer) - {TOTAL})
-    result: dict[object, Figures] = {}
-    for scope in scopes:
-        result[scope] = _figures(
-            counts=groups.get(scope, {}),
-            durations=durations.get(scope, {}),
-            customers=per_customer.get(scope, Counter()),
-            lateness=lateness.get(scope, []),
-            late_days=late_days,
-        )
-    # The total pools the raw numbers of every scope, never averages of averages.
-    pooled_counts: Counter = Counter()
-    for counts in groups.values():
-        pooled_counts.update({k: v or 0 for k, v in counts.items()})
-    pooled_durations: dict[str, list] = defaultdict(list)
-    for lists in durations.values():
-        for name, values in lists.items():
-            pooled_durations[name].extend(values)
-    result[TOTAL] = _figures(
-        counts=pooled_counts,
-        durations=pooled_durations,
-        customers=per_customer.get(TOTAL, Counter()),
-        lateness=[item for items in lateness.values() for item in items],
-        late_days=late_days,
-    )
-    for name, rows in tables.items() if volumes else ():
-        for dep, key, n in rows.order_by():
-            for scope in (dep, TOTAL):
-                figures = result.setdefault(
-                    scope,
-                    _figures(counts={}, durations={}, customers=Counter(), lateness=[], late_days=late_days),
-                )
-                table = getattr(figures, name)
-                table[key] = table.get(key, 0) + n
-    return result
+def _duration(seconds) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
-def _figures(*, counts: dict, durations: dict, customers: Counter, lateness: list, late_days: int) -> Figures:
-    c = defaultdict(int, {k: v or 0 for k, v in counts.items()})
+def _figures(tally: rollups.Tally, *, customers: Counter | None, late_days: int) -> Figures:
+    c = tally.counts
     surveys = c["surveys"]
-    repeat = sum(1 for n in customers.values() if n >= 2)
-    delivery = [days for days, is_delivery in lateness if is_delivery]
+    lateness = tally.late_days
+    delivery = tally.delivery_late_days
+    n_late = sum(lateness.values())
+    n_delivery = sum(delivery.values())
+    repeat = sum(1 for n in customers.values() if n >= 2) if customers is not None else None
     return Figures(
         values={
             "received": c["received"],
-            "backlog": c["backlog"],
-            "backlog_median_age": _median(durations.get("age", [])),
-            "backlog_old": c["backlog_old"],
-            "overdue": c["overdue"],
+            "backlog": tally.backlog,
+            "backlog_median_age": tally.backlog_median_age,
+            "backlog_old": tally.backlog_old,
+            "overdue": tally.overdue,
             "first_response_sla": _share(c["fr_met"], c["fr_due"]),
             "resolution_sla": _share(c["res_met"], c["res_due"]),
-            "first_response_median": _median(durations.get("first_response", [])),
-            "first_response_p90": _percentile(durations.get("first_response", []), 0.9),
-            "resolution_median": _median(durations.get("resolution", [])),
-            "resolution_p90": _percentile(durations.get("resolution", []), 0.9),
+            "first_response_median": _duration(_median(tally.first_response)),
+            "first_response_p90": _duration(_percentile(tally.first_response, 0.9)),
+            "resolution_median": _duration(_median(tally.resolution)),
+            "resolution_p90": _duration(_percentile(tally.resolution, 0.9)),
             "promise_kept": _share(c["kept"], c["answered"]),
+            # Reopenings per resolution: a case reopened twice counts twice.
             "reopen_rate": _share(c["reopened"], c["resolved"]),
             "csat": c["csat_sum"] / surveys if surveys else None,
             "csat_satisfied": _share(c["satisfied"], surveys),
             "nps": _share(c["promoters"], surveys) - _share(c["detractors"], surveys) if surveys else None,
             "ces": c["ces_sum"] / surveys if surveys else None,
             "repeat_customers": repeat,
-            "repeat_share": _share(repeat, len(customers)),
-            "days_late": statistics.fmean(days for days, _ in lateness) if lateness else None,
-            "late_share": _share(sum(1 for days in delivery if days > late_days), len(delivery)),
-        }
+            "repeat_share": _share(repeat, len(customers)) if customers else None,
+            "days_late": sum(days * n for days, n in lateness.items()) / n_late if n_late else None,
+            "late_share": _share(sum(n for days, n in delivery.items() if days > late_days), n_delivery),
+        },
+        by_kind=dict(tally.by_kind),
+        by_channel=dict(tally.by_channel),
+        by_tag=dict(tally.by_tag),
     )

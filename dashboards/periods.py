@@ -2,16 +2,21 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-
-from .indicators import local_zone
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 # A custom range longer than this is refused: the page would be slow and unreadable.
 MAX_CUSTOM_DAYS = 731
+
+
+def local_zone() -> ZoneInfo:
+    """The zone whose days the dashboards count in."""
+    return ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,15 +47,16 @@ class Period:
         return f"days={self.days}"
 
 
-def _midnight(day: date) -> datetime:
+def midnight(day: date) -> datetime:
+    """The instant a local day starts."""
     return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
 def _between(first: date, last: date, *, now: datetime, custom: bool, note: str = "") -> Period:
     return Period(
         days=(last - first).days + 1,
-        since=_midnight(first),
-        until=_midnight(last + timedelta(days=1)),
+        since=midnight(first),
+        until=midnight(last + timedelta(days=1)),
         now=now,
         first_day=first,
         last_day=last,

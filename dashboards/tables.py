@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from feedback.models import Case, Channel, Kind
+from feedback.models import Channel, Kind
 from routing.models import Department
 
+from . import rollups
 from .indicators import (
     INDICATORS,
     LOGISTICS_KEYS,
@@ -91,20 +91,33 @@ def _empty(key: str):
     return 0 if INDICATORS[key].format == "count" else None
 
 
-def _both(*, cases: QuerySet[Case], period: Period, late_days: int, volumes: bool) -> tuple[dict, dict]:
-    options = {"now": period.now, "late_days": late_days, "volumes": volumes}
+def _both(
+    *, departments: list[int] | None, period: Period, late_days: int, repeat: bool
+) -> tuple[dict, dict]:
+    """The figures of the period and of the previous one, from one load of their days."""
     previous = period.previous
+    days = rollups.load(previous.first_day, period.last_day, now=period.now, departments=departments)
+    options = {
+        "now": period.now,
+        "departments": departments,
+        "late_days": late_days,
+        "repeat": repeat,
+        "days": days,
+    }
     return (
-        compute(cases=cases, since=period.since, until=period.until, **options),
-        compute(cases=cases, since=previous.since, until=previous.until, **options),
+        compute(first_day=period.first_day, last_day=period.last_day, **options),
+        compute(first_day=previous.first_day, last_day=previous.last_day, **options),
     )
 
 
-def overview_tables(
-    *, cases: QuerySet[Case], departments: list[Department], sees_all: bool, period: Period, late_days: int
-) -> dict:
-    """Every department side by side on the overview's key indicators, plus the total."""
-    current, previous = _both(cases=cases, period=period, late_days=late_days, volumes=False)
+def overview_tables(*, departments: list[Department], sees_all: bool, period: Period, late_days: int) -> dict:
+    """Every department side by side on the overview's key indicators, plus the total.
+
+    Those who see all see every case, the ones not routed yet included;
+    the others the cases of their departments (as ``cases_visible_to``).
+    """
+    scope = None if sees_all else [d.pk for d in departments]
+    current, previous = _both(departments=scope, period=period, late_days=late_days, repeat=False)
     rows = [
         Row(d.name, d, d.slug, _cells(OVERVIEW_KEYS, current.get(d.pk), previous.get(d.pk)))
         for d in departments
@@ -125,14 +138,13 @@ def overview_tables(
         "rows": rows,
         "unrouted": unrouted,
         "total": total,
+        "daily": current[TOTAL].daily,
     }
 
 
-def department_tables(
-    *, cases: QuerySet[Case], department: Department, period: Period, late_days: int
-) -> dict:
+def department_tables(*, department: Department, period: Period, late_days: int) -> dict:
     """Every indicator of one team, and its volume by kind, channel and tag."""
-    current, previous = _both(cases=cases, period=period, late_days=late_days, volumes=True)
+    current, previous = _both(departments=[department.pk], period=period, late_days=late_days, repeat=True)
     now, before = current.get(department.pk), previous.get(department.pk)
     keys = [i.key for i in REGISTRY if department.slug == LOGISTICS or i.key not in LOGISTICS_KEYS]
     volumes = {}
@@ -156,7 +168,8 @@ def department_tables(
         else c
         for c in _cells(keys, now, before)
     ]
-    return {"headline": headline, "cells": cells, "volume_tables": volume_tables, **volumes}
+    daily = now.daily if now else {}
+    return {"headline": headline, "cells": cells, "volume_tables": volume_tables, "daily": daily, **volumes}
 
 
 def _late_label(days: int) -> str:

@@ -159,6 +159,14 @@ class Case(models.Model):
             models.Index(fields=["owner", "status"]),
             # The sweep looks for cases stuck in `new`.
             models.Index(fields=["created_at"], condition=Q(status="new"), name="case_new_created_idx"),
+            # The dashboards' daily tallies read the cases of a day by each of their dates.
+            models.Index(fields=["first_response_due_at"], name="case_fr_due_idx"),
+            models.Index(fields=["resolution_due_at"], name="case_res_due_idx"),
+            models.Index(fields=["first_response_at"], name="case_fr_at_idx"),
+            models.Index(fields=["resolved_at"], name="case_resolved_idx"),
+            models.Index(fields=["closed_at"], name="case_closed_idx"),
+            models.Index(fields=["status", "created_at"], name="case_status_created_idx"),
+            models.Index(fields=["updated_at"], name="case_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -216,7 +224,11 @@ class CaseEvent(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("timeline")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"])]
+        indexes = [
+            models.Index(fields=["case", "at"]),
+            # Reopenings by day, for the dashboards.
+            models.Index(fields=["kind", "at"], name="caseevent_kind_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
@@ -269,7 +281,8 @@ class SurveyResponse(models.Model):
         _("effort (CES)"), validators=[MinValueValidator(1), MaxValueValidator(7)]
     )
     comment = models.TextField(_("comment"), blank=True)
-    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    # Indexed: the dashboards count answers by the day they came in.
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("survey response")

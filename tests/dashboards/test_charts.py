@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.urls import reverse
 
-from dashboards.charts import daily_received
+from dashboards.charts import chart_data
+from dashboards.indicators import compute
 from dashboards.periods import last_days
-from feedback.models import Case
 
 from ..factories import CaseFactory, TagFactory
 
@@ -24,12 +24,11 @@ def test_days_are_local_and_days_without_cases_count_zero(logistics):
     CaseFactory(department=logistics, created_at=datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
     CaseFactory(department=logistics, created_at=NOW - timedelta(days=30))  # before the period
 
-    days = dict(daily_received(cases=Case.objects.all(), period=period))
+    daily = compute(first_day=period.first_day, last_day=period.last_day, now=NOW)[logistics.pk].daily
+    trend = chart_data(daily=daily, scope=logistics, period=period)["trend"]
 
-    assert len(days) == 7
-    assert days[period.first_day] == 0
-    assert days[datetime(2026, 3, 13).date()] == 1
-    assert days[datetime(2026, 3, 14).date()] == 2
+    assert trend["labels"] == [f"2026-03-{day:02d}" for day in range(9, 16)]
+    assert trend["counts"] == [0, 0, 0, 0, 1, 2, 0]
 
 
 def test_each_point_and_segment_links_to_exactly_its_cases(client, elena, logistics):

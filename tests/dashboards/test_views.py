@@ -285,7 +285,8 @@ def test_the_overview_takes_a_bounded_number_of_queries(
         CaseFactory(department=department, routed_at=timezone.now())
     client.force_login(elena)
 
-    with django_assert_max_num_queries(18):
+    # Today and the days not rolled up yet are tallied live: a query per date field, whatever the departments.
+    with django_assert_max_num_queries(22):
         response = client.get(OVERVIEW)
 
     assert len(response.context["rows"]) == 3 + extra_departments
@@ -449,4 +450,4 @@ def test_the_overview_query_count_does_not_grow_with_departments(client, elena, 
         response = client.get(OVERVIEW)
 
     assert len(response.context["rows"]) == 18
-    assert len(many) == len(few) <= 18
+    assert len(many) == len(few) <= 22

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -37,6 +38,8 @@ DEPARTMENTS = {
     "digital": 10,
     "customer-service": 8,
 }
+# Cases older than this are nearly all answered and resolved.
+STALE_AFTER = timedelta(days=21)
 # Busier on Mondays, quieter at weekends (Monday = 0).
 WEEKDAY_WEIGHT = [1.4, 1.2, 1.1, 1.0, 1.0, 0.6, 0.5]
 
@@ -56,6 +59,12 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, required=True)
         parser.add_argument("--days", type=int, default=365, help="Spread the cases over this many days.")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--no-rollups",
+            dest="rollups",
+            action="store_false",
+            help="Leave the dashboards' daily figures to the periodic task.",
+        )
 
     def handle(self, *args, count: int, days: int, seed: int, **options):
         departments = {d.slug: d for d in Department.objects.select_related("owner")}
@@ -83,6 +92,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{written:,} / {count:,} cases")
         self._reset_sequences()
         self.stdout.write(self.style.SUCCESS(f"Created {count:,} cases."))
+        if options["rollups"]:
+            # History changed: store every day's dashboard figures now rather than on the next periodic run.
+            call_command("refresh_dashboards", "--all", stdout=self.stdout)
 
     def _customers(self, rng: random.Random, n: int) -> list[int]:
         # A third as many customers as cases: some complain again (repeat complainants).
@@ -152,13 +164,18 @@ class Command(BaseCommand):
 
     @staticmethod
     def _progress(rng: random.Random, now: datetime, case: Case) -> None:
-        """Answer, resolve and close the case as far as its age allows."""
+        """Answer, resolve and close the case as far as its age allows.
+
+        Recent cases are often still waiting; after a few weeks almost all
+        are settled, so the backlog stays the size of a real team's.
+        """
+        stuck = 0.1 if now - case.created_at < STALE_AFTER else 0.003
         first = case.routed_at + _lognormal_hours(rng, 5)
-        if first < now and rng.random() < 0.9:
+        if first < now and rng.random() > stuck:
             case.first_response_at = first
             case.status = Status.IN_PROGRESS
             resolved = first + _lognormal_hours(rng, 30, 1.0)
-            if resolved < now and rng.random() < 0.9:
+            if resolved < now and rng.random() > stuck:
                 case.resolved_at = resolved
                 case.status = Status.RESOLVED
                 closed = resolved + _lognormal_hours(rng, 48)

@@ -1,0 +1,36 @@
+"""``refresh_dashboards``: store the dashboards' daily figures now instead of waiting for the periodic task."""
+
+import time
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from dashboards import rollups
+from dashboards.periods import local_zone
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute the dashboards' daily figures: by default the days the periodic task would; "
+        "--days N for the last N days, --all for every day since the first case."
+    )
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--days", type=int, help="Recompute the last N finished days.")
+        which.add_argument("--all", action="store_true", help="Recompute every day since the first case.")
+
+    def handle(self, *args, days: int | None, all: bool, **options):
+        now = timezone.now()
+        today = now.astimezone(local_zone()).date()
+        if all:
+            first = rollups.first_case_day() or today
+            wanted = {first + timedelta(days=i) for i in range((today - first).days)}
+        elif days is not None:
+            wanted = {today - timedelta(days=i) for i in range(1, days + 1)}
+        else:
+            wanted = rollups.days_to_refresh(now=now)
+        started = time.perf_counter()
+        written = rollups.refresh(wanted, now=now)
+        self.stdout.write(f"Stored the figures of {written:,} days in {time.perf_counter() - started:.1f} s.")

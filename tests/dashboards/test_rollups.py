@@ -1,0 +1,181 @@
+"""Daily roll-ups: stored days read back exactly as the live tally, and refreshed when cases change."""
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from dashboards import rollups
+from dashboards.indicators import TOTAL, compute
+from dashboards.models import DailyFigures, RolledUpDay
+from dashboards.periods import last_days, local_zone
+from dashboards.tasks import refresh_daily_figures
+from feedback.models import Case, Status
+from routing.models import BusinessCalendar
+from tests.factories import CaseFactory
+
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+def madrid(day: int, hour: int, month: int = 3) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=local_zone())
+
+
+def both_ways(first: date, last: date, now: datetime, **options) -> tuple[dict, dict]:
+    """The figures tallied live, then the same after the days are stored."""
+    live = compute(first_day=first, last_day=last, now=now, **options)
+    rollups.refresh([first + n * D for n in range((last - first).days + 1)], now=now)
+    return live, compute(first_day=first, last_day=last, now=now, **options)
+
+
+@pytest.mark.django_db
+def test_times_are_business_hours_of_the_teams_calendar(logistics):
+    calendar = BusinessCalendar.objects.create(name="Madrid office", time_zone="Europe/Madrid")
+    logistics.sla_policy.calendar = calendar
+    logistics.sla_policy.save()
+    # Friday 17:00; answered Monday 10:00 (1 h on Friday + 1 h on Monday); resolved Tuesday 12:00
+    # (1 + 9 + 3 h). Wall-clock time would be 65 h and 91 h.
+    CaseFactory(
+        department=logistics,
+        status=Status.RESOLVED,
+        created_at=madrid(6, 17),
+        first_response_at=madrid(9, 10),
+        resolved_at=madrid(10, 12),
+    )
+
+    live, stored = both_ways(date(2026, 3, 6), date(2026, 3, 12), now=madrid(13, 12))
+
+    for figures in (live, stored):
+        assert figures[logistics.pk]["first_response_median"] == 2 * H
+        assert figures[logistics.pk]["resolution_median"] == 13 * H
+        assert figures[TOTAL]["resolution_p90"] == 13 * H
+
+
+@pytest.mark.django_db
+def test_days_follow_madrid_midnight_across_the_summer_time_change(logistics):
+    # 29 March 2026 has 23 hours in Madrid: 22:30 UTC is 23:30 on the 28th and 00:30 on the 30th.
+    CaseFactory(department=logistics, created_at=datetime(2026, 3, 28, 22, 30, tzinfo=UTC))
+    CaseFactory(department=logistics, created_at=datetime(2026, 3, 29, 22, 30, tzinfo=UTC))
+    CaseFactory(
+        department=logistics, created_at=datetime(2026, 3, 29, 21, 59, tzinfo=UTC)
+    )  # 23:59 on the 29th
+
+    live, stored = both_ways(date(2026, 3, 28), date(2026, 3, 30), now=madrid(31, 12))
+
+    for figures in (live, stored):
+        assert figures[logistics.pk].daily == {
+            date(2026, 3, 28): 1,
+            date(2026, 3, 29): 1,
+            date(2026, 3, 30): 1,
+        }
+
+
+@pytest.mark.django_db
+def test_stored_days_give_the_same_figures_as_the_live_tally_on_generated_history(organisation):
+    call_command("generate_cases", count=600, days=75, seed=7, rollups=False, stdout=io.StringIO())
+    now = timezone.now()
+    period = last_days(30, now=now)
+    previous = period.previous
+    assert not RolledUpDay.objects.exists()
+
+    live = [compute(first_day=p.first_day, last_day=p.last_day, now=now) for p in (period, previous)]
+    call_command("refresh_dashboards", all=True, stdout=io.StringIO())
+    stored = [compute(first_day=p.first_day, last_day=p.last_day, now=now) for p in (period, previous)]
+
+    assert RolledUpDay.objects.count() == (period.last_day - rollups.first_case_day()).days
+    assert DailyFigures.objects.exists()
+    for live_figures, stored_figures in zip(live, stored, strict=True):
+        assert set(live_figures) == set(stored_figures)
+        for scope, figures in live_figures.items():
+            assert figures.values == stored_figures[scope].values, scope
+            assert (figures.by_tag, figures.daily) == (
+                stored_figures[scope].by_tag,
+                stored_figures[scope].daily,
+            )
+    # Something to compare: the history has flows and state in both periods.
+    for figures in live:
+        assert figures[TOTAL]["received"] > 100
+        assert figures[TOTAL]["backlog"] > 0
+        assert figures[TOTAL]["first_response_median"] is not None
+
+
+@pytest.mark.django_db
+def test_a_refresh_recomputes_whole_days_and_running_it_twice_changes_nothing(logistics, billing):
+    now = madrid(10, 12)
+    CaseFactory(department=logistics, created_at=madrid(8, 10))
+    CaseFactory(department=billing, created_at=madrid(8, 11))
+    CaseFactory(department=None, created_at=madrid(8, 12))
+    days = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)]  # the 10th is today: not stored
+
+    assert rollups.refresh(days, now=now) == 2
+    first = list(
+        DailyFigures.objects.order_by("department_id", "day").values("department_id", "day", "counts")
+    )
+    assert rollups.refresh(days, now=now) == 2
+    again = list(
+        DailyFigures.objects.order_by("department_id", "day").values("department_id", "day", "counts")
+    )
+
+    assert first == again
+    assert {(row["department_id"], row["day"]) for row in first if row["counts"]} == {
+        (logistics.pk, date(2026, 3, 8)),
+        (billing.pk, date(2026, 3, 8)),
+        (None, date(2026, 3, 8)),
+    }
+    assert sorted(RolledUpDay.objects.values_list("day", flat=True)) == days[:2]
+
+
+@pytest.mark.django_db
+def test_a_stored_day_is_read_from_its_rows_not_from_the_cases(logistics):
+    now = madrid(10, 12)
+    case = CaseFactory(department=logistics, created_at=madrid(8, 10))
+    rollups.refresh([date(2026, 3, 8)], now=now)
+    # Changed behind the roll-up's back (no refresh): the stored day still says what it saw.
+    Case.objects.filter(pk=case.pk).update(created_at=madrid(9, 10))
+
+    figures = compute(first_day=date(2026, 3, 8), last_day=date(2026, 3, 9), now=now)[logistics.pk]
+
+    assert figures.daily == {date(2026, 3, 8): 1, date(2026, 3, 9): 1}
+
+
+@pytest.mark.django_db
+def test_the_periodic_task_stores_missing_days_and_the_days_of_changed_cases(logistics, settings):
+    now = timezone.now()
+    today = now.astimezone(local_zone()).date()
+    old = CaseFactory(department=logistics, created_at=now - 10 * D, first_response_due_at=now - 9 * D)
+    CaseFactory(department=logistics, created_at=now - 3 * D)
+
+    written = refresh_daily_figures.delay().get()
+
+    # Every finished day since the first case, once.
+    assert written == (today - (now - 10 * D).astimezone(local_zone()).date()).days
+    received_day = (now - 10 * D).astimezone(local_zone()).date()
+    row = DailyFigures.objects.get(department=logistics, day=received_day)
+    assert row.counts["received"] == 1 and "answered" not in row.counts
+
+    # The old case is answered now: the day it was received is recomputed on the next run.
+    old.first_response_at = now - 9.5 * D
+    old.save()
+    refresh_daily_figures.delay().get()
+
+    row = DailyFigures.objects.get(department=logistics, day=received_day)
+    assert row.counts["answered"] == 1 and row.counts["kept"] == 1
+    assert RolledUpDay.objects.filter(day=today).exists() is False
+
+
+def test_the_figures_are_refreshed_often_and_the_last_weeks_again_every_night():
+    schedule = django_settings.CELERY_BEAT_SCHEDULE
+
+    often = schedule["refresh-daily-figures"]
+    nightly = schedule["recompute-recent-daily-figures"]
+
+    assert often["task"] == nightly["task"] == "dashboards.tasks.refresh_daily_figures"
+    assert often["schedule"] <= timedelta(minutes=15)
+    assert nightly["kwargs"] == {"recent": 35}
+    assert django_settings.CELERY_TASK_ROUTES["dashboards.tasks.refresh_daily_figures"] == {
+        "queue": "periodic"
+    }
