@@ -16,13 +16,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import Case
-
 from . import rollups
-from .periods import local_zone, midnight
+from .periods import midnight
 
 DEFAULT_LATE_DAYS = 3
 # The key under which ``compute`` returns the figures of every case together.
@@ -73,6 +70,8 @@ OVERVIEW_KEYS = (
     "first_response_median",
     "csat",
     "nps",
+    # Logistics' headline figure; other teams rarely have promised delivery dates.
+    "days_late",
 )
 # The figures only the logistics team page shows.
 LOGISTICS_KEYS = ("days_late", "late_share")
@@ -100,61 +99,49 @@ def compute(
     now: datetime,
     departments: list[int] | None = None,
     late_days: int = DEFAULT_LATE_DAYS,
-    repeat: bool = True,
-    days: rollups.Days | None = None,
+    detail: bool = True,
+    span: rollups.Span | None = None,
 ) -> dict[object, Figures]:
     """Every indicator of the local days ``first_day`` to ``last_day``, per scope and under ``TOTAL``.
 
     ``departments`` None means every case (departments and not routed yet).
-    ``days`` may be tallies already loaded for a span covering the period
-    (the pages load the period and the previous one at once). ``repeat``
-    counts repeat complainants, the one figure read from the cases
-    themselves: customers cannot be summed over days.
+    ``span`` may be tallies already loaded (``rollups.load``) for days
+    covering the period and, if the period reaches now, the state now: the
+    pages load the period and the previous one at once. Without ``detail``
+    there are no repeat complainants and no median age of the backlog (the
+    overview shows neither).
     """
-    if days is None:
-        days = rollups.load(first_day, last_day, now=now, departments=departments)
-    state_day = min(last_day, now.astimezone(local_zone()).date())
+    if span is None:
+        span = rollups.load(first_day, last_day, now=now, departments=departments, detail=detail)
+    # A period that reaches now reports the backlog now; a past one, at the end of its last day.
+    reaches_now = midnight(last_day + timedelta(days=1)) >= now
     merged: dict[object, rollups.Tally] = defaultdict(rollups.Tally)
     daily: dict[object, Counter] = defaultdict(Counter)
-    for (dep, day), tally in days.items():
+    states: dict[object, rollups.Tally] = dict(span.now or {}) if reaches_now else {}
+    for (dep, day), tally in span.days.items():
         if not first_day <= day <= last_day:
             continue
         for scope in (dep, TOTAL):
             merged[scope].add_flows(tally)
             daily[scope][day] += tally.counts["received"]
-        if day == state_day:
-            merged[dep].take_state(tally)
-            total = merged[TOTAL]
-            total.backlog += tally.backlog
-            total.backlog_old += tally.backlog_old
-            total.overdue += tally.overdue
-    merged.setdefault(TOTAL, rollups.Tally())  # a total even when nothing happened
-    customers = _customers(first_day=first_day, last_day=last_day, departments=departments) if repeat else {}
+        if day == last_day and not reaches_now:
+            states[dep] = tally
+    total = merged[TOTAL]
+    for dep, state in states.items():
+        merged[dep].take_state(state)
+        # The total adds the teams' counts; a median age cannot be pooled from medians.
+        total.backlog += state.backlog
+        total.backlog_old += state.backlog_old
+        total.overdue += state.overdue
     n_days = (last_day - first_day).days + 1
     result = {}
     for scope, tally in merged.items():
-        figures = _figures(tally, customers=customers.get(scope), late_days=late_days)
+        figures = _figures(tally, late_days=late_days, detail=detail)
         figures.daily = {
             day: daily[scope].get(day, 0) for day in (first_day + timedelta(days=i) for i in range(n_days))
         }
         result[scope] = figures
     return result
-
-
-def _customers(*, first_day: date, last_day: date, departments: list[int] | None) -> dict[object, Counter]:
-    """Cases per customer received in the period, per scope and pooled under ``TOTAL``."""
-    cases = Case.objects.filter(
-        created_at__gte=midnight(first_day), created_at__lt=midnight(last_day + timedelta(days=1))
-    )
-    if departments is not None:
-        cases = cases.filter(department_id__in=departments)
-    per_customer: dict[object, Counter] = defaultdict(Counter)
-    for dep, customer_id, n in (
-        cases.order_by().values_list("department_id", "customer_id").annotate(n=Count("pk"))
-    ):
-        per_customer[dep][customer_id] += n
-        per_customer[TOTAL][customer_id] += n
-    return per_customer
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -178,14 +165,15 @@ def _duration(seconds) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
 
 
-def _figures(tally: rollups.Tally, *, customers: Counter | None, late_days: int) -> Figures:
+def _figures(tally: rollups.Tally, *, late_days: int, detail: bool) -> Figures:
     c = tally.counts
     surveys = c["surveys"]
     lateness = tally.late_days
     delivery = tally.delivery_late_days
     n_late = sum(lateness.values())
     n_delivery = sum(delivery.values())
-    repeat = sum(1 for n in customers.values() if n >= 2) if customers is not None else None
+    customers = Counter(tally.customers)
+    repeat = sum(1 for n in customers.values() if n >= 2) if detail else None
     return Figures(
         values={
             "received": c["received"],
@@ -207,7 +195,7 @@ def _figures(tally: rollups.Tally, *, customers: Counter | None, late_days: int)
             "nps": _share(c["promoters"], surveys) - _share(c["detractors"], surveys) if surveys else None,
             "ces": c["ces_sum"] / surveys if surveys else None,
             "repeat_customers": repeat,
-            "repeat_share": _share(repeat, len(customers)) if customers else None,
+            "repeat_share": _share(repeat, len(customers)) if detail else None,
             "days_late": sum(days * n for days, n in lateness.items()) / n_late if n_late else None,
             "late_share": _share(sum(n for days, n in delivery.items() if days > late_days), n_delivery),
         },

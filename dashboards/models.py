@@ -28,6 +28,8 @@ class DailyFigures(models.Model):
     by_kind = models.JSONField(default=dict)
     by_channel = models.JSONField(default=dict)
     by_tag = models.JSONField(default=dict)
+    # The customer of each case received: repeat complainants are counted over a period.
+    customer_ids = models.JSONField(default=list)
     backlog = models.PositiveIntegerField(default=0)
     backlog_old = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)

@@ -3,11 +3,13 @@
 A dashboard period is whole local days (``TIME_ZONE``). ``tally_days`` goes
 through the cases once and counts, per department and day, everything the
 indicators are made of: flows on the day they happened (received, answered,
-due, resolved, reopened, surveyed) and the state at the end of the day
-(backlog, its age, overdue). ``refresh`` stores finished days as
-``DailyFigures`` rows; ``load`` reads stored days and tallies the others
+due, resolved, reopened, surveyed) and, for finished days, the state at the
+end of the day (backlog, its age, overdue). ``refresh`` stores finished days
+as ``DailyFigures`` rows; ``load`` reads stored days and tallies the others
 (today, or days the periodic task has not reached yet) live with the same
-code, so a page is never wrong, only slower until the task has run.
+code, so a page is never wrong, only slower until the task has run. The
+state now comes from ``state_now``: aggregate queries on the status, the
+same filters as the admin lists the figures link to.
 
 A stored day is recomputed whole (its rows deleted and written again), so
 running a refresh twice, or over days already stored, changes nothing.
@@ -15,15 +17,17 @@ running a refresh twice, or over days already stored, changes nothing.
 
 import logging
 import statistics
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 
 from feedback.models import OPEN_STATUSES, Case, CaseEvent, SurveyResponse
+from feedback.selectors import overdue_q
 from routing.models import Department
 from routing.selectors import sla_calendar
 from routing.sla import Calendar, business_time_between
@@ -62,7 +66,7 @@ COUNTS = (
 _FIELDS = (
     "pk",
     "department_id",
-    "status",
+    "customer_id",
     "kind",
     "channel",
     "created_at",
@@ -87,7 +91,9 @@ class Tally:
     by_kind: Counter = field(default_factory=Counter)
     by_channel: Counter = field(default_factory=Counter)
     by_tag: Counter = field(default_factory=Counter)
-    # The state at the end of the day (or now, for today).
+    # The customer of each case received, for repeat complainants.
+    customers: list[int] = field(default_factory=list)
+    # The state at the end of the day (or now).
     backlog: int = 0
     backlog_old: int = 0
     overdue: int = 0
@@ -100,6 +106,7 @@ class Tally:
         self.counts.update(other.counts)
         self.first_response.extend(other.first_response)
         self.resolution.extend(other.resolution)
+        self.customers.extend(other.customers)
         for name in ("late_days", "delivery_late_days", "by_kind", "by_channel", "by_tag"):
             getattr(self, name).update(getattr(other, name))
 
@@ -133,78 +140,75 @@ def _seconds(start: datetime, end: datetime, calendar: Calendar | None) -> int:
     return int(business_time_between(start, end, calendar).total_seconds())
 
 
-def _case_rows(start: datetime, end: datetime, departments: list[int] | None) -> Iterator[tuple]:
+def _case_rows(
+    start: datetime, end: datetime, departments: list[int] | None, *, with_state: bool
+) -> Iterator[tuple]:
     """Every case that has a figure on a day of ``[start, end)``, once each.
 
     One simple query per date field, so each can use its own index on
-    SQLite and PostgreSQL alike (a single OR of them would scan the table).
+    SQLite and PostgreSQL alike (a single OR of them would scan the table);
+    each leaves out what an earlier one fetched. ``with_state`` adds the
+    cases open at some instant of the range, for the end-of-day state.
     """
-    terms = [
-        Q(**{f"{name}__gte": start, f"{name}__lt": end})
-        for name in (
-            "created_at",
-            "first_response_due_at",
-            "resolution_due_at",
-            "first_response_at",
-            "resolved_at",
-        )
-    ]
-    # Open now (today's state counts every open case), or at some instant of
-    # the range: created before its end, not resolved or closed before its start.
-    terms += [
-        Q(status__in=OPEN_STATUSES),
-        Q(created_at__lt=end, resolved_at__gte=start),
-        Q(created_at__lt=end, closed_at__gte=start),
-    ]
-    base = Case.objects.order_by()
-    if departments is not None:
-        base = base.filter(department_id__in=departments)
-    seen: set[int] = set()
+    fields = ["created_at", "first_response_due_at", "resolution_due_at", "first_response_at", "resolved_at"]
+    terms = [Q(**{f"{name}__gte": start, f"{name}__lt": end}) for name in fields]
+    if with_state:
+        # Created before the range ends and neither resolved nor closed before it starts.
+        terms += [
+            Q(created_at__lt=end, status__in=OPEN_STATUSES),
+            Q(created_at__lt=end, resolved_at__gte=start),
+            Q(created_at__lt=end, closed_at__gte=start),
+        ]
+    # Departments are picked out here, not in SQL: a department filter would
+    # tempt SQLite into the department index and a scan of the whole team.
+    wanted = None if departments is None else set(departments)
+    fetched = Q()
     for term in terms:
-        for row in base.filter(term).values_list(*_FIELDS).iterator(chunk_size=5_000):
-            if row[0] not in seen:
-                seen.add(row[0])
+        rows = Case.objects.order_by().filter(term).exclude(fetched) if fetched else Case.objects.filter(term)
+        for row in rows.order_by().values_list(*_FIELDS).iterator(chunk_size=5_000):
+            if wanted is None or row[1] in wanted:
                 yield row
+        fetched |= term
 
 
 def tally_days(first: date, last: date, *, now: datetime, departments: list[int] | None = None) -> Days:
     """The figures of every department (or of ``departments``) on each day from ``first`` to ``last``.
 
-    Days after today have no figures; today's state is taken at ``now``.
-    Only (department, day) pairs with something to count are returned.
+    Flows count up to ``now``; the state is taken at the end of each day
+    already over at ``now`` (today's is ``state_now``'s). Only (department,
+    day) pairs with something to count are returned.
     """
     zone = local_zone()
     start, end = midnight(first), midnight(last + timedelta(days=1))
     n_days = (last - first).days + 1
-    # The instant each day's state is taken; None for days that have not started.
-    state_at = [
-        min(midnight(first + timedelta(days=i + 1)), now)
-        if midnight(first + timedelta(days=i)) < now
-        else None
-        for i in range(n_days)
-    ]
+    # The instant each day's state is taken: its end, or None for days not over yet.
+    ends = [midnight(first + timedelta(days=i + 1)) for i in range(n_days)]
+    state_at = [day_end if day_end <= now else None for day_end in ends]
+    with_state = any(state_at)
     days: Days = defaultdict(Tally)
     calendars = _calendars()
 
     def index(moment: datetime | None) -> int | None:
+        # The day ``moment`` falls on, by comparing instants (cheaper than a time-zone conversion per row).
         if moment is None or not start <= moment < end:
             return None
-        return (moment.astimezone(zone).date() - first).days
+        return bisect_right(ends, moment)
 
     def tally(department: int | None, i: int) -> Tally:
         return days[(department, first + timedelta(days=i))]
 
-    scope = Q() if departments is None else Q(case__department_id__in=departments)
+    # As in ``_case_rows``, departments are picked out in Python.
+    wanted = None if departments is None else set(departments)
     tags: dict[int, list[str]] = defaultdict(list)
     for case_id, slug in Case.tags.through.objects.filter(
-        scope, case__created_at__gte=start, case__created_at__lt=end
+        case__created_at__gte=start, case__created_at__lt=end
     ).values_list("case_id", "tag__slug"):
         tags[case_id].append(slug)
 
     for (
         pk,
         dep,
-        status,
+        customer,
         kind,
         channel,
         created,
@@ -214,11 +218,12 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
         resolved,
         closed,
         promised,
-    ) in _case_rows(start, end, departments):
+    ) in _case_rows(start, end, departments, with_state=with_state):
         calendar = calendars.get(dep)
         if (i := index(created)) is not None:
             t = tally(dep, i)
             t.counts["received"] += 1
+            t.customers.append(customer)
             t.by_kind[kind] += 1
             t.by_channel[channel] += 1
             t.by_tag.update(tags.get(pk, ()))
@@ -246,31 +251,21 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
             t = tally(dep, i)
             t.counts["resolved"] += 1
             t.resolution.append(_seconds(created, resolved, calendar))
-        _add_state(
-            tally,
-            state_at,
-            dep,
-            status,
-            created,
-            fr_due,
-            fr_at,
-            res_due,
-            resolved,
-            closed,
-            first=first,
-            now=now,
-            zone=zone,
-        )
+        if with_state:
+            _add_state(tally, state_at, ends, dep, created, fr_due, fr_at, res_due, resolved, closed)
 
     reopenings = CaseEvent.objects.filter(
-        scope, kind=CaseEvent.Kind.STATUS_CHANGED, at__gte=start, at__lt=end, data__reopened=True
+        kind=CaseEvent.Kind.STATUS_CHANGED, at__gte=start, at__lt=end, data__reopened=True
     )
     for dep, at in reopenings.values_list("case__department_id", "at"):
-        tally(dep, index(at)).counts["reopened"] += 1
-    surveys = SurveyResponse.objects.filter(scope, submitted_at__gte=start, submitted_at__lt=end)
+        if wanted is None or dep in wanted:
+            tally(dep, index(at)).counts["reopened"] += 1
+    surveys = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     for dep, at, csat, nps, ces in surveys.values_list(
         "case__department_id", "submitted_at", "csat", "nps", "ces"
     ):
+        if wanted is not None and dep not in wanted:
+            continue
         counts = tally(dep, index(at)).counts
         counts.update(
             surveys=1,
@@ -290,36 +285,24 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     return dict(days)
 
 
-def _add_state(
-    tally, state_at, dep, status, created, fr_due, fr_at, res_due, resolved, closed, *, first, now, zone
-):
-    """Count the case in the backlog (and overdue) of every day it was open at the day's end.
+def _add_state(tally, state_at, ends, dep, created, fr_due, fr_at, res_due, resolved, closed) -> None:
+    """Count the case in the backlog (and overdue) of every finished day it was open at the day's end.
 
-    Now, the status says whether a case is open, as on the admin list the
-    figures link to. The past is rebuilt from the timestamps: open at ``t``
-    means created before ``t`` and neither resolved nor closed before it
-    (reopening clears both), and overdue uses the due dates the case has today.
+    The past is rebuilt from the timestamps: open at ``t`` means created
+    before ``t`` and neither resolved nor closed before it (reopening clears
+    both), and overdue uses the due dates the case has today.
     """
     left = min((moment for moment in (resolved, closed) if moment is not None), default=None)
-    from_i = max(0, (created.astimezone(zone).date() - first).days)
-    to_i = len(state_at) - 1
-    if left is not None:
-        to_i = min(to_i, (left.astimezone(zone).date() - first).days)
-    days = set(range(from_i, to_i + 1))
-    live_i = next((i for i, t_end in enumerate(state_at) if t_end is not None and t_end >= now), None)
-    if live_i is not None:
-        days.discard(live_i)
-        if status in OPEN_STATUSES:
-            days.add(live_i)
-    for i in days:
+    # From the day it was created to the day it left (``ends`` are the days' ends).
+    from_i = bisect_right(ends, created)
+    to_i = len(state_at) - 1 if left is None else min(len(state_at) - 1, bisect_right(ends, left))
+    for i in range(from_i, to_i + 1):
         t_end = state_at[i]
-        if t_end is None:
-            continue
-        if i != live_i and (not created < t_end or (left is not None and left < t_end)):
+        if t_end is None or not created < t_end or (left is not None and left < t_end):
             continue
         t = tally(dep, i)
         t.backlog += 1
-        t.ages.append(max(0.0, (t_end - created).total_seconds()))
+        t.ages.append((t_end - created).total_seconds())
         if created < t_end - OLD_CASE_AGE:
             t.backlog_old += 1
         unanswered = fr_at is None or fr_at >= t_end
@@ -327,6 +310,34 @@ def _add_state(
             res_due is not None and res_due < t_end
         ):
             t.overdue += 1
+
+
+def state_now(*, now: datetime, departments: list[int] | None = None, ages: bool = False) -> dict:
+    """The backlog, old cases and overdue cases now, per department: {department id or None: Tally}.
+
+    Counted from the status with ``overdue_q``, as the admin lists the
+    figures link to. ``ages`` adds the median age of the open cases (one
+    more query, over every open case).
+    """
+    cases = Case.objects.filter(status__in=OPEN_STATUSES).order_by()
+    if departments is not None:
+        cases = cases.filter(department_id__in=departments)
+    state: dict[int | None, Tally] = {}
+    for row in cases.values("department_id").annotate(
+        backlog=Count("pk"),
+        backlog_old=Count("pk", filter=Q(created_at__lt=now - OLD_CASE_AGE)),
+        overdue=Count("pk", filter=overdue_q(now=now)),
+    ):
+        state[row["department_id"]] = Tally(
+            backlog=row["backlog"], backlog_old=row["backlog_old"], overdue=row["overdue"]
+        )
+    if ages:
+        for dep, created in cases.values_list("department_id", "created_at"):
+            state[dep].ages.append(max(0.0, (now - created).total_seconds()))
+        for tally in state.values():
+            tally.backlog_median_age = timedelta(seconds=round(statistics.median(tally.ages)))
+            tally.ages = []
+    return state
 
 
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
@@ -371,6 +382,7 @@ def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
             by_kind=dict(t.by_kind),
             by_channel=dict(t.by_channel),
             by_tag=dict(t.by_tag),
+            customer_ids=t.customers,
             backlog=t.backlog,
             backlog_old=t.backlog_old,
             overdue=t.overdue,
@@ -395,7 +407,7 @@ def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
         logger.info("Daily figures %s..%s were written by another refresh meanwhile.", first, last)
 
 
-def _from_row(row: DailyFigures) -> Tally:
+def _from_row(row: DailyFigures, *, detail: bool) -> Tally:
     def counter(data: dict, key=str) -> Counter:
         return Counter({key(k): v for k, v in data.items()})
 
@@ -409,6 +421,7 @@ def _from_row(row: DailyFigures) -> Tally:
         by_kind=counter(row.by_kind),
         by_channel=counter(row.by_channel),
         by_tag=counter(row.by_tag),
+        customers=row.customer_ids if detail else [],
         backlog=row.backlog,
         backlog_old=row.backlog_old,
         overdue=row.overdue,
@@ -420,15 +433,32 @@ def _from_row(row: DailyFigures) -> Tally:
     )
 
 
-def load(first: date, last: date, *, now: datetime, departments: list[int] | None = None) -> Days:
+@dataclass
+class Span:
+    """The tallies of a run of days, and the state now when the run reaches now."""
+
+    days: Days
+    now: dict[int | None, Tally] | None
+
+
+def load(
+    first: date, last: date, *, now: datetime, departments: list[int] | None = None, detail: bool = False
+) -> Span:
     """The figures of each day from ``first`` to ``last``: stored days read, the others tallied live.
 
-    ``departments`` None means every department and the cases not routed yet.
+    ``departments`` None means every department and the cases not routed
+    yet. ``detail`` adds what only a team page shows: the customers behind
+    repeat complainants and the median age of the backlog.
     """
     today = now.astimezone(local_zone()).date()
+    state = (
+        state_now(now=now, departments=departments, ages=detail)
+        if midnight(last + timedelta(days=1)) >= now
+        else None
+    )
     last = min(last, today)
     if last < first:
-        return {}
+        return Span(days={}, now=state)
     stored = set(
         RolledUpDay.objects.filter(day__gte=first, day__lte=min(last, today - timedelta(days=1))).values_list(
             "day", flat=True
@@ -437,11 +467,15 @@ def load(first: date, last: date, *, now: datetime, departments: list[int] | Non
     rows = DailyFigures.objects.filter(day__gte=first, day__lte=last)
     if departments is not None:
         rows = rows.filter(department_id__in=departments)
-    days: Days = {(row.department_id, row.day): _from_row(row) for row in rows if row.day in stored}
+    if not detail:
+        rows = rows.defer("customer_ids")
+    days: Days = {
+        (row.department_id, row.day): _from_row(row, detail=detail) for row in rows if row.day in stored
+    }
     missing = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     for run_first, run_last in _runs(day for day in missing if day not in stored):
         days.update(tally_days(run_first, run_last, now=now, departments=departments))
-    return days
+    return Span(days=days, now=state)
 
 
 def first_case_day() -> date | None:

@@ -92,17 +92,19 @@ def _empty(key: str):
 
 
 def _both(
-    *, departments: list[int] | None, period: Period, late_days: int, repeat: bool
+    *, departments: list[int] | None, period: Period, late_days: int, detail: bool
 ) -> tuple[dict, dict]:
     """The figures of the period and of the previous one, from one load of their days."""
     previous = period.previous
-    days = rollups.load(previous.first_day, period.last_day, now=period.now, departments=departments)
+    span = rollups.load(
+        previous.first_day, period.last_day, now=period.now, departments=departments, detail=detail
+    )
     options = {
         "now": period.now,
         "departments": departments,
         "late_days": late_days,
-        "repeat": repeat,
-        "days": days,
+        "detail": detail,
+        "span": span,
     }
     return (
         compute(first_day=period.first_day, last_day=period.last_day, **options),
@@ -117,7 +119,7 @@ def overview_tables(*, departments: list[Department], sees_all: bool, period: Pe
     the others the cases of their departments (as ``cases_visible_to``).
     """
     scope = None if sees_all else [d.pk for d in departments]
-    current, previous = _both(departments=scope, period=period, late_days=late_days, repeat=False)
+    current, previous = _both(departments=scope, period=period, late_days=late_days, detail=False)
     rows = [
         Row(d.name, d, d.slug, _cells(OVERVIEW_KEYS, current.get(d.pk), previous.get(d.pk)))
         for d in departments
@@ -144,7 +146,7 @@ def overview_tables(*, departments: list[Department], sees_all: bool, period: Pe
 
 def department_tables(*, department: Department, period: Period, late_days: int) -> dict:
     """Every indicator of one team, and its volume by kind, channel and tag."""
-    current, previous = _both(departments=[department.pk], period=period, late_days=late_days, repeat=True)
+    current, previous = _both(departments=[department.pk], period=period, late_days=late_days, detail=True)
     now, before = current.get(department.pk), previous.get(department.pk)
     keys = [i.key for i in REGISTRY if department.slug == LOGISTICS or i.key not in LOGISTICS_KEYS]
     volumes = {}

@@ -167,6 +167,8 @@ class Case(models.Model):
             models.Index(fields=["closed_at"], name="case_closed_idx"),
             models.Index(fields=["status", "created_at"], name="case_status_created_idx"),
             models.Index(fields=["updated_at"], name="case_updated_idx"),
+            # Repeat complainants: a team's customers over a period, from the index alone.
+            models.Index(fields=["department", "created_at", "customer"], name="case_dept_created_cust_idx"),
         ]
 
     def __str__(self) -> str:
