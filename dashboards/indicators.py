@@ -11,7 +11,6 @@ averages of averages. ``now`` is passed in so the figures can be tested at
 a fixed instant. Times are business hours of each team's SLA calendar.
 """
 
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -148,17 +147,19 @@ def _share(part: int, whole: int) -> float | None:
     return 100 * part / whole if whole else None
 
 
-def _percentile(values: list, fraction: float):
-    """Nearest-rank percentile (the smallest value with ``fraction`` of the values at or below it)."""
-    if not values:
+def _percentile(ordered: list, fraction: float):
+    """Nearest-rank percentile of sorted values (the smallest with ``fraction`` of the values at or below it)."""
+    if not ordered:
         return None
-    ordered = sorted(values)
     rank = max(1, -(-len(ordered) * fraction // 1))
     return ordered[int(rank) - 1]
 
 
-def _median(values: list):
-    return statistics.median(values) if values else None
+def _median(ordered: list):
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _duration(seconds) -> timedelta | None:
@@ -168,6 +169,8 @@ def _duration(seconds) -> timedelta | None:
 def _figures(tally: rollups.Tally, *, late_days: int, detail: bool) -> Figures:
     c = tally.counts
     surveys = c["surveys"]
+    # Sorted once for the median and the percentile; the days' lists are sorted runs already.
+    first_response, resolution = sorted(tally.first_response), sorted(tally.resolution)
     lateness = tally.late_days
     delivery = tally.delivery_late_days
     n_late = sum(lateness.values())
@@ -183,10 +186,10 @@ def _figures(tally: rollups.Tally, *, late_days: int, detail: bool) -> Figures:
             "overdue": tally.overdue,
             "first_response_sla": _share(c["fr_met"], c["fr_due"]),
             "resolution_sla": _share(c["res_met"], c["res_due"]),
-            "first_response_median": _duration(_median(tally.first_response)),
-            "first_response_p90": _duration(_percentile(tally.first_response, 0.9)),
-            "resolution_median": _duration(_median(tally.resolution)),
-            "resolution_p90": _duration(_percentile(tally.resolution, 0.9)),
+            "first_response_median": _duration(_median(first_response)),
+            "first_response_p90": _duration(_percentile(first_response, 0.9)),
+            "resolution_median": _duration(_median(resolution)),
+            "resolution_p90": _duration(_percentile(resolution, 0.9)),
             "promise_kept": _share(c["kept"], c["answered"]),
             # Reopenings per resolution: a case reopened twice counts twice.
             "reopen_rate": _share(c["reopened"], c["resolved"]),

@@ -18,18 +18,21 @@ class DailyFigures(models.Model):
     day = models.DateField()
     # Counters named in ``dashboards.rollups.COUNTS``.
     counts = models.JSONField(default=dict)
-    # First-response and resolution times in business seconds, sorted:
-    # exact medians and percentiles need the values, not an average.
-    first_response_seconds = models.JSONField(default=list)
-    resolution_seconds = models.JSONField(default=list)
+    # First-response and resolution times in business seconds, sorted: exact
+    # medians and percentiles need the values, not an average. Packed as
+    # 32-bit integers (``rollups.pack``): a page reads hundreds of thousands
+    # of them, and decoding JSON would cost more than the rest of the page.
+    first_response_seconds = models.BinaryField(default=b"")
+    resolution_seconds = models.BinaryField(default=b"")
     # {days late: cases} for cases with a promised delivery date, all and delivery complaints.
     late_days = models.JSONField(default=dict)
     delivery_late_days = models.JSONField(default=dict)
     by_kind = models.JSONField(default=dict)
     by_channel = models.JSONField(default=dict)
     by_tag = models.JSONField(default=dict)
-    # The customer of each case received: repeat complainants are counted over a period.
-    customer_ids = models.JSONField(default=list)
+    # The customer of each case received (64-bit integers, packed): repeat
+    # complainants are counted over a period.
+    customer_ids = models.BinaryField(default=b"")
     backlog = models.PositiveIntegerField(default=0)
     backlog_old = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)

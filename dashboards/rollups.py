@@ -17,18 +17,20 @@ running a refresh twice, or over days already stored, changes nothing.
 
 import logging
 import statistics
+import sys
+from array import array
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, FloatField, Func, Min, Q
 
 from feedback.models import OPEN_STATUSES, Case, CaseEvent, SurveyResponse
 from feedback.selectors import overdue_q
-from routing.models import Department
+from routing.models import Department, Tag
 from routing.selectors import sla_calendar
 from routing.sla import Calendar, business_time_between
 
@@ -61,21 +63,6 @@ COUNTS = (
     "promoters",
     "detractors",
     "ces_sum",
-)
-# The fields ``tally_days`` reads of each case.
-_FIELDS = (
-    "pk",
-    "department_id",
-    "customer_id",
-    "kind",
-    "channel",
-    "created_at",
-    "first_response_due_at",
-    "first_response_at",
-    "resolution_due_at",
-    "resolved_at",
-    "closed_at",
-    "promised_delivery_date",
 )
 
 
@@ -136,138 +123,171 @@ def _calendars() -> dict[int | None, Calendar | None]:
     return calendars
 
 
-def _seconds(start: datetime, end: datetime, calendar: Calendar | None) -> int:
-    return int(business_time_between(start, end, calendar).total_seconds())
+class Epoch(Func):
+    """A date and time as seconds since 1970, a float.
 
-
-def _case_rows(
-    start: datetime, end: datetime, departments: list[int] | None, *, with_state: bool
-) -> Iterator[tuple]:
-    """Every case that has a figure on a day of ``[start, end)``, once each.
-
-    One simple query per date field, so each can use its own index on
-    SQLite and PostgreSQL alike (a single OR of them would scan the table);
-    each leaves out what an earlier one fetched. ``with_state`` adds the
-    cases open at some instant of the range, for the end-of-day state.
+    The tally compares and subtracts instants by the thousand; numbers cost
+    far less to load and compare in Python than time-zone-aware datetimes.
     """
-    fields = ["created_at", "first_response_due_at", "resolution_due_at", "first_response_at", "resolved_at"]
-    terms = [Q(**{f"{name}__gte": start, f"{name}__lt": end}) for name in fields]
-    if with_state:
-        # Created before the range ends and neither resolved nor closed before it starts.
-        terms += [
-            Q(created_at__lt=end, status__in=OPEN_STATUSES),
-            Q(created_at__lt=end, resolved_at__gte=start),
-            Q(created_at__lt=end, closed_at__gte=start),
-        ]
-    # Departments are picked out here, not in SQL: a department filter would
-    # tempt SQLite into the department index and a scan of the whole team.
-    wanted = None if departments is None else set(departments)
-    fetched = Q()
-    for term in terms:
-        rows = Case.objects.order_by().filter(term).exclude(fetched) if fetched else Case.objects.filter(term)
-        for row in rows.order_by().values_list(*_FIELDS).iterator(chunk_size=5_000):
-            if wanted is None or row[1] in wanted:
-                yield row
-        fetched |= term
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # SQLite stores UTC text; julianday() reads it, 2440587.5 is 1970-01-01 as a Julian day.
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra_context
+        )
+
+
+def _rows(term: Q, plain: tuple[str, ...], moments: tuple[str, ...], wanted: set | None) -> list[tuple]:
+    """The cases matching ``term``: their ``plain`` fields, then ``moments`` as epoch seconds.
+
+    Departments (``wanted``, None for all) are picked out here, not in SQL:
+    a department filter would tempt SQLite into the department index and a
+    scan of the whole team instead of the day's cases.
+    """
+    annotations = {f"{name}_epoch": Epoch(name) for name in moments}
+    rows = (
+        Case.objects.filter(term)
+        .order_by()
+        .annotate(**annotations)
+        .values_list("department_id", *plain, *annotations)
+    )
+    # Fetched whole: a day's rows, or a month's when rebuilding, fit in memory, and
+    # PostgreSQL's server-side cursors cost more than they save at this size.
+    return [row for row in rows if wanted is None or row[0] in wanted]
+
+
+def _received(start: datetime, end: datetime, wanted: set | None) -> Iterator[tuple]:
+    """The cases received in ``[start, end)``, each once with the list of its tag slugs last.
+
+    The tags come in the same query (a row per tag), so the cases' rows are read once.
+    """
+    slugs = dict(Tag.objects.values_list("pk", "slug"))
+    cases: dict[int, tuple] = {}
+    for dep, pk, *fields, tag_id, created, fr_due, fr_at in _rows(
+        Q(created_at__gte=start, created_at__lt=end),
+        ("pk", "customer_id", "kind", "channel", "promised_delivery_date", "tags"),
+        ("created_at", "first_response_due_at", "first_response_at"),
+        wanted,
+    ):
+        if pk not in cases:
+            cases[pk] = (dep, *fields, created, fr_due, fr_at, [])
+        if tag_id is not None:
+            cases[pk][-1].append(slugs[tag_id])
+    return iter(cases.values())
+
+
+def _in(name: str, start: datetime, end: datetime) -> Q:
+    return Q(**{f"{name}__gte": start, f"{name}__lt": end})
 
 
 def tally_days(first: date, last: date, *, now: datetime, departments: list[int] | None = None) -> Days:
     """The figures of every department (or of ``departments``) on each day from ``first`` to ``last``.
 
-    Flows count up to ``now``; the state is taken at the end of each day
-    already over at ``now`` (today's is ``state_now``'s). Only (department,
-    day) pairs with something to count are returned.
+    Each flow is read by the date it is counted on (received by creation,
+    first responses by when they were due and when they were given...), one
+    query per date so each uses its own index. Flows count up to ``now``;
+    the state is taken at the end of each day already over at ``now``
+    (today's is ``state_now``'s). Only (department, day) pairs with
+    something to count are returned.
     """
-    zone = local_zone()
     start, end = midnight(first), midnight(last + timedelta(days=1))
     n_days = (last - first).days + 1
-    # The instant each day's state is taken: its end, or None for days not over yet.
-    ends = [midnight(first + timedelta(days=i + 1)) for i in range(n_days)]
-    state_at = [day_end if day_end <= now else None for day_end in ends]
-    with_state = any(state_at)
+    start_s, end_s, now_s = start.timestamp(), end.timestamp(), now.timestamp()
+    # Each day's end; the state is taken there for days already over.
+    ends = [midnight(first + timedelta(days=i + 1)).timestamp() for i in range(n_days)]
     days: Days = defaultdict(Tally)
     calendars = _calendars()
+    wanted = None if departments is None else set(departments)
 
-    def index(moment: datetime | None) -> int | None:
-        # The day ``moment`` falls on, by comparing instants (cheaper than a time-zone conversion per row).
-        if moment is None or not start <= moment < end:
+    def index(moment: float | None) -> int | None:
+        # The day ``moment`` falls on, by comparing numbers (cheaper than a time-zone conversion per row).
+        if moment is None or not start_s <= moment < end_s:
             return None
         return bisect_right(ends, moment)
 
+    dates = [first + timedelta(days=i) for i in range(n_days)]
+
     def tally(department: int | None, i: int) -> Tally:
-        return days[(department, first + timedelta(days=i))]
+        return days[(department, dates[i])]
 
-    # As in ``_case_rows``, departments are picked out in Python.
-    wanted = None if departments is None else set(departments)
-    tags: dict[int, list[str]] = defaultdict(list)
-    for case_id, slug in Case.tags.through.objects.filter(
-        case__created_at__gte=start, case__created_at__lt=end
-    ).values_list("case_id", "tag__slug"):
-        tags[case_id].append(slug)
+    def seconds(department: int | None, begin: float, finish: float) -> int:
+        calendar = calendars.get(department)
+        if calendar is None:
+            return round(max(0.0, finish - begin))
+        elapsed = business_time_between(
+            datetime.fromtimestamp(begin, UTC), datetime.fromtimestamp(finish, UTC), calendar
+        )
+        return round(elapsed.total_seconds())
 
-    for (
-        pk,
-        dep,
-        customer,
-        kind,
-        channel,
-        created,
-        fr_due,
-        fr_at,
-        res_due,
-        resolved,
-        closed,
-        promised,
-    ) in _case_rows(start, end, departments, with_state=with_state):
-        calendar = calendars.get(dep)
-        if (i := index(created)) is not None:
-            t = tally(dep, i)
-            t.counts["received"] += 1
-            t.customers.append(customer)
-            t.by_kind[kind] += 1
-            t.by_channel[channel] += 1
-            t.by_tag.update(tags.get(pk, ()))
-            if promised is not None:
-                # The local date the customer complained minus the promised date, never below 0.
-                late = max(0, (created.astimezone(zone).date() - promised).days)
-                t.late_days[late] += 1
-                if DELIVERY_TAG in tags.get(pk, ()):
-                    t.delivery_late_days[late] += 1
-            if fr_at is not None and fr_due is not None:
-                t.counts["answered"] += 1
-                t.counts["kept"] += fr_at <= fr_due
-        # A due date counts once decided: answered (in time or late), or past due unanswered.
-        if (i := index(fr_due)) is not None and (fr_at is not None or fr_due < now):
-            t = tally(dep, i)
-            t.counts["fr_due"] += 1
-            t.counts["fr_met"] += fr_at is not None and fr_at <= fr_due
-        if (i := index(res_due)) is not None and (resolved is not None or res_due < now):
-            t = tally(dep, i)
-            t.counts["res_due"] += 1
-            t.counts["res_met"] += resolved is not None and resolved <= res_due
-        if (i := index(fr_at)) is not None:
-            tally(dep, i).first_response.append(_seconds(created, fr_at, calendar))
-        if (i := index(resolved)) is not None:
-            t = tally(dep, i)
-            t.counts["resolved"] += 1
-            t.resolution.append(_seconds(created, resolved, calendar))
-        if with_state:
-            _add_state(tally, state_at, ends, dep, created, fr_due, fr_at, res_due, resolved, closed)
+    for dep, customer, kind, channel, promised, created, fr_due, fr_at, tags in _received(start, end, wanted):
+        i = index(created)
+        t = tally(dep, i)
+        t.counts["received"] += 1
+        t.customers.append(customer)
+        t.by_kind[kind] += 1
+        t.by_channel[channel] += 1
+        t.by_tag.update(tags)
+        if promised is not None:
+            # The local day the customer complained minus the promised date, never below 0.
+            late = max(0, (first + timedelta(days=i) - promised).days)
+            t.late_days[late] += 1
+            if DELIVERY_TAG in tags:
+                t.delivery_late_days[late] += 1
+        if fr_at is not None and fr_due is not None:
+            t.counts["answered"] += 1
+            t.counts["kept"] += fr_at <= fr_due
+
+    # A due date counts once decided: answered or resolved (in time or late), or past due.
+    for due_field, done_field, due_key, met_key in (
+        ("first_response_due_at", "first_response_at", "fr_due", "fr_met"),
+        ("resolution_due_at", "resolved_at", "res_due", "res_met"),
+    ):
+        for dep, due, done in _rows(_in(due_field, start, end), (), (due_field, done_field), wanted):
+            if done is not None or due < now_s:
+                counts = tally(dep, index(due)).counts
+                counts[due_key] += 1
+                counts[met_key] += done is not None and done <= due
+
+    for dep, created, answered in _rows(
+        _in("first_response_at", start, end), (), ("created_at", "first_response_at"), wanted
+    ):
+        tally(dep, index(answered)).first_response.append(seconds(dep, created, answered))
+    for dep, created, resolved in _rows(
+        _in("resolved_at", start, end), (), ("created_at", "resolved_at"), wanted
+    ):
+        t = tally(dep, index(resolved))
+        t.counts["resolved"] += 1
+        t.resolution.append(seconds(dep, created, resolved))
+
+    state_at = [day_end if day_end <= now_s else None for day_end in ends]
+    if any(state_at):
+        _add_states(tally, state_at, start=start, end=end, wanted=wanted)
 
     reopenings = CaseEvent.objects.filter(
         kind=CaseEvent.Kind.STATUS_CHANGED, at__gte=start, at__lt=end, data__reopened=True
     )
-    for dep, at in reopenings.values_list("case__department_id", "at"):
+    for dep, at in reopenings.annotate(at_epoch=Epoch("at")).values_list("case__department_id", "at_epoch"):
         if wanted is None or dep in wanted:
             tally(dep, index(at)).counts["reopened"] += 1
-    surveys = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+    surveys = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end).annotate(
+        at_epoch=Epoch("submitted_at")
+    )
     for dep, at, csat, nps, ces in surveys.values_list(
-        "case__department_id", "submitted_at", "csat", "nps", "ces"
+        "case__department_id", "at_epoch", "csat", "nps", "ces"
     ):
         if wanted is not None and dep not in wanted:
             continue
-        counts = tally(dep, index(at)).counts
-        counts.update(
+        tally(dep, index(at)).counts.update(
             surveys=1,
             csat_sum=csat,
             satisfied=csat >= 4,
@@ -285,31 +305,51 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     return dict(days)
 
 
-def _add_state(tally, state_at, ends, dep, created, fr_due, fr_at, res_due, resolved, closed) -> None:
-    """Count the case in the backlog (and overdue) of every finished day it was open at the day's end.
+def _add_states(
+    tally, state_at: list[float | None], *, start: datetime, end: datetime, wanted: set | None
+) -> None:
+    """Count each case in the backlog (and overdue) of every finished day it was open at the day's end.
 
     The past is rebuilt from the timestamps: open at ``t`` means created
     before ``t`` and neither resolved nor closed before it (reopening clears
-    both), and overdue uses the due dates the case has today.
+    both), and overdue uses the due dates the case has today. The cases
+    read are those open at some instant of the days: created before they
+    end, and still open or resolved or closed after they start.
     """
-    left = min((moment for moment in (resolved, closed) if moment is not None), default=None)
-    # From the day it was created to the day it left (``ends`` are the days' ends).
-    from_i = bisect_right(ends, created)
-    to_i = len(state_at) - 1 if left is None else min(len(state_at) - 1, bisect_right(ends, left))
-    for i in range(from_i, to_i + 1):
-        t_end = state_at[i]
-        if t_end is None or not created < t_end or (left is not None and left < t_end):
-            continue
-        t = tally(dep, i)
-        t.backlog += 1
-        t.ages.append((t_end - created).total_seconds())
-        if created < t_end - OLD_CASE_AGE:
-            t.backlog_old += 1
-        unanswered = fr_at is None or fr_at >= t_end
-        if (fr_due is not None and unanswered and fr_due < t_end) or (
-            res_due is not None and res_due < t_end
-        ):
-            t.overdue += 1
+    moments = (
+        "created_at",
+        "first_response_due_at",
+        "first_response_at",
+        "resolution_due_at",
+        "resolved_at",
+        "closed_at",
+    )
+    old_age = OLD_CASE_AGE.total_seconds()
+    ends = [t_end for t_end in state_at if t_end is not None]
+    fetched = Q()
+    for term in (Q(status__in=OPEN_STATUSES), Q(resolved_at__gte=start), Q(closed_at__gte=start)):
+        # Each query leaves out the cases an earlier one read.
+        term &= Q(created_at__lt=end) & ~fetched if fetched else Q(created_at__lt=end)
+        for dep, created, fr_due, fr_at, res_due, resolved, closed in _rows(term, (), moments, wanted):
+            left = min((moment for moment in (resolved, closed) if moment is not None), default=None)
+            # From the day it was created to the day it left.
+            first_i = bisect_right(ends, created)
+            last_i = len(ends) - 1 if left is None else min(len(ends) - 1, bisect_right(ends, left))
+            for i in range(first_i, last_i + 1):
+                t_end = ends[i]
+                if not created < t_end or (left is not None and left < t_end):
+                    continue
+                t = tally(dep, i)
+                t.backlog += 1
+                t.ages.append(t_end - created)
+                if created < t_end - old_age:
+                    t.backlog_old += 1
+                unanswered = fr_at is None or fr_at >= t_end
+                if (fr_due is not None and unanswered and fr_due < t_end) or (
+                    res_due is not None and res_due < t_end
+                ):
+                    t.overdue += 1
+        fetched |= term
 
 
 def state_now(*, now: datetime, departments: list[int] | None = None, ages: bool = False) -> dict:
@@ -375,14 +415,14 @@ def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
             department_id=dep,
             day=day,
             counts={k: v for k, v in t.counts.items() if v},
-            first_response_seconds=t.first_response,
-            resolution_seconds=t.resolution,
+            first_response_seconds=pack(t.first_response, SECONDS),
+            resolution_seconds=pack(t.resolution, SECONDS),
             late_days=dict(t.late_days),
             delivery_late_days=dict(t.delivery_late_days),
             by_kind=dict(t.by_kind),
             by_channel=dict(t.by_channel),
             by_tag=dict(t.by_tag),
-            customer_ids=t.customers,
+            customer_ids=pack(t.customers, IDS),
             backlog=t.backlog,
             backlog_old=t.backlog_old,
             overdue=t.overdue,
@@ -407,21 +447,41 @@ def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
         logger.info("Daily figures %s..%s were written by another refresh meanwhile.", first, last)
 
 
+# Type codes of the packed lists: unsigned 32-bit seconds, signed 64-bit ids.
+SECONDS, IDS = "I", "q"
+
+
+def pack(values: list[int], code: str) -> bytes:
+    """Integers as little-endian bytes of one ``array`` type code."""
+    packed = array(code, values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack(data: bytes | memoryview, code: str) -> list[int]:
+    values = array(code)
+    values.frombytes(bytes(data))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tolist()
+
+
 def _from_row(row: DailyFigures, *, detail: bool) -> Tally:
     def counter(data: dict, key=str) -> Counter:
         return Counter({key(k): v for k, v in data.items()})
 
     return Tally(
         counts=Counter(row.counts),
-        first_response=row.first_response_seconds,
-        resolution=row.resolution_seconds,
+        first_response=unpack(row.first_response_seconds, SECONDS),
+        resolution=unpack(row.resolution_seconds, SECONDS),
         # JSON keys are strings; days late are numbers.
         late_days=counter(row.late_days, int),
         delivery_late_days=counter(row.delivery_late_days, int),
         by_kind=counter(row.by_kind),
         by_channel=counter(row.by_channel),
         by_tag=counter(row.by_tag),
-        customers=row.customer_ids if detail else [],
+        customers=unpack(row.customer_ids, IDS) if detail else [],
         backlog=row.backlog,
         backlog_old=row.backlog_old,
         overdue=row.overdue,

@@ -13,6 +13,7 @@ March has 23 hours and the last Sunday of October 25.
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 # A calendar with no working day would make the search below run forever.
@@ -46,16 +47,24 @@ class Calendar:
 
     def open_hours(self, day: date) -> tuple[datetime, datetime] | None:
         """The day's working interval in UTC, or None on a day off."""
-        if not self.is_working_day(day):
-            return None
-        zone = self.zone
-        opens = datetime.combine(day, self.opens, tzinfo=zone)
-        closes = (
-            datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-            if self.closes == time(0)
-            else datetime.combine(day, self.closes, tzinfo=zone)
-        )
-        return opens.astimezone(UTC), closes.astimezone(UTC)
+        return _open_hours(self, day)
+
+
+# Due dates and the dashboards' business-hours durations ask for the same days
+# of the same few calendars again and again; a calendar is immutable, so its
+# days can be kept.
+@lru_cache(maxsize=16_384)
+def _open_hours(calendar: Calendar, day: date) -> tuple[datetime, datetime] | None:
+    if not calendar.is_working_day(day):
+        return None
+    zone = calendar.zone
+    opens = datetime.combine(day, calendar.opens, tzinfo=zone)
+    closes = (
+        datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        if calendar.closes == time(0)
+        else datetime.combine(day, calendar.closes, tzinfo=zone)
+    )
+    return opens.astimezone(UTC), closes.astimezone(UTC)
 
 
 def _working_intervals(start: datetime, calendar: Calendar) -> Iterator[tuple[datetime, datetime]]:
@@ -104,15 +113,16 @@ def business_time_between(start: datetime, end: datetime, calendar: Calendar | N
         return timedelta(0)
     if calendar is None:
         return end - start
-    end = end.astimezone(UTC)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     total = timedelta(0)
-    last_day = end.astimezone(calendar.zone).date()
-    start_day = start.astimezone(calendar.zone).date()
+    zone = calendar.zone
+    last_day = end.astimezone(zone).date()
+    start_day = start.astimezone(zone).date()
     for offset in range((last_day - start_day).days + 1):
         interval = calendar.open_hours(start_day + timedelta(days=offset))
         if interval is None:
             continue
-        opens = max(interval[0], start.astimezone(UTC))
+        opens = max(interval[0], start)
         closes = min(interval[1], end)
         if opens < closes:
             total += closes - opens
