@@ -1,7 +1,7 @@
 # CX Portal: `make run` for the demo site, `make test` for the whole suite.
 # Both work on a fresh clone: they create .venv and install the pinned
 # requirements, again only when a requirements file has changed.
-# Extra arguments: make run RUN_ARGS="--port 8001", make test TEST_ARGS="-m 'not integration'".
+# Extra arguments: make run RUN_ARGS="--port 8001", make test TEST_ARGS="tests/dashboards".
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -26,8 +26,11 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 run: install
 	DEBUG=1 $(BIN)/python manage.py runportal --demo $(RUN_ARGS)
 
+# The whole suite on SQLite (the default), then again on a throwaway
+# PostgreSQL on loopback (browser tests excepted: they test pages, not SQL).
 test: install
 	$(BIN)/pytest $(TEST_ARGS)
+	$(BIN)/python scripts/postgres.py $(BIN)/pytest -p no:cacheprovider -m "not browser" $(TEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -166,9 +166,12 @@ def case_reroute(
     if case.department_id == department.pk:
         return case
     with transaction.atomic():
-        previous = Case.objects.select_for_update().select_related("department").get(pk=case.pk).department
-        if previous is not None and previous.pk == department.pk:
+        # Lock the case row alone: PostgreSQL refuses FOR UPDATE across the
+        # outer join a nullable department would need.
+        previous_id = Case.objects.select_for_update().values_list("department_id", flat=True).get(pk=case.pk)
+        if previous_id == department.pk:
             return case  # someone else moved it there meanwhile
+        previous = Department.objects.filter(pk=previous_id).first()
         assignment, owner = _assignee(department, now=now)
         # The new department's chain starts over: its leads have not been told yet.
         Case.objects.filter(pk=case.pk).update(
