@@ -25,7 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import NotSupportedError, transaction
 from django.db.models import Count, FloatField, Func, Min, Q
 
 from feedback.models import OPEN_STATUSES, Case, CaseEvent, SurveyResponse
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 DELIVERY_TAG = "delivery-delay"
 # An open case older than this is "old" in the backlog.
 OLD_CASE_AGE = timedelta(days=7)
-# The additive counters of a day.
+# The additive counters of a day (``Tally.counts``); only these are stored.
 COUNTS = (
     "received",
     # First-response and resolution dates falling due that day and decided
@@ -133,6 +134,9 @@ class Epoch(Func):
     output_field = FloatField()
 
     def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("Epoch is written for SQLite and PostgreSQL only.")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
         # SQLite stores UTC text; julianday() reads it, 2440587.5 is 1970-01-01 as a Julian day.
         return super().as_sql(
             compiler,
@@ -202,18 +206,19 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     """
     start, end = midnight(first), midnight(last + timedelta(days=1))
     n_days = (last - first).days + 1
-    start_s, end_s, now_s = start.timestamp(), end.timestamp(), now.timestamp()
+    now_s = now.timestamp()
     # Each day's end; the state is taken there for days already over.
     ends = [midnight(first + timedelta(days=i + 1)).timestamp() for i in range(n_days)]
     days: Days = defaultdict(Tally)
     calendars = _calendars()
     wanted = None if departments is None else set(departments)
 
-    def index(moment: float | None) -> int | None:
-        # The day ``moment`` falls on, by comparing numbers (cheaper than a time-zone conversion per row).
-        if moment is None or not start_s <= moment < end_s:
-            return None
-        return bisect_right(ends, moment)
+    def day_of(moment: float) -> int:
+        # The day ``moment`` falls on, by comparing numbers (cheaper than a time-zone
+        # conversion per row). Every row was picked in SQL by a date in the run, so
+        # the day is clamped to it: SQLite's julianday() rounds to the millisecond,
+        # which can move 23:59:59.9996 on the last day onto the next midnight.
+        return min(max(bisect_right(ends, moment), 0), n_days - 1)
 
     dates = [first + timedelta(days=i) for i in range(n_days)]
 
@@ -230,7 +235,7 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
         return round(elapsed.total_seconds())
 
     for dep, customer, kind, channel, promised, created, fr_due, fr_at, tags in _received(start, end, wanted):
-        i = index(created)
+        i = day_of(created)
         t = tally(dep, i)
         t.counts["received"] += 1
         t.customers.append(customer)
@@ -254,23 +259,25 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     ):
         for dep, due, done in _rows(_in(due_field, start, end), (), (due_field, done_field), wanted):
             if done is not None or due < now_s:
-                counts = tally(dep, index(due)).counts
+                counts = tally(dep, day_of(due)).counts
                 counts[due_key] += 1
                 counts[met_key] += done is not None and done <= due
 
     for dep, created, answered in _rows(
         _in("first_response_at", start, end), (), ("created_at", "first_response_at"), wanted
     ):
-        tally(dep, index(answered)).first_response.append(seconds(dep, created, answered))
+        tally(dep, day_of(answered)).first_response.append(seconds(dep, created, answered))
     for dep, created, resolved in _rows(
         _in("resolved_at", start, end), (), ("created_at", "resolved_at"), wanted
     ):
-        t = tally(dep, index(resolved))
+        t = tally(dep, day_of(resolved))
         t.counts["resolved"] += 1
         t.resolution.append(seconds(dep, created, resolved))
 
     state_at = [day_end if day_end <= now_s else None for day_end in ends]
-    if any(state_at):
+    # Days not over yet are all at the end of the run, so positions in the
+    # finished days' list below are positions in the run.
+    if any(moment is not None for moment in state_at):
         _add_states(tally, state_at, start=start, end=end, wanted=wanted)
 
     reopenings = CaseEvent.objects.filter(
@@ -278,7 +285,7 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     )
     for dep, at in reopenings.annotate(at_epoch=Epoch("at")).values_list("case__department_id", "at_epoch"):
         if wanted is None or dep in wanted:
-            tally(dep, index(at)).counts["reopened"] += 1
+            tally(dep, day_of(at)).counts["reopened"] += 1
     surveys = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end).annotate(
         at_epoch=Epoch("submitted_at")
     )
@@ -287,7 +294,7 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     ):
         if wanted is not None and dep not in wanted:
             continue
-        tally(dep, index(at)).counts.update(
+        tally(dep, day_of(at)).counts.update(
             surveys=1,
             csat_sum=csat,
             satisfied=csat >= 4,
@@ -373,10 +380,12 @@ def state_now(*, now: datetime, departments: list[int] | None = None, ages: bool
         )
     if ages:
         for dep, created in cases.values_list("department_id", "created_at"):
-            state[dep].ages.append(max(0.0, (now - created).total_seconds()))
+            # setdefault: a case may have opened since the counts were taken.
+            state.setdefault(dep, Tally()).ages.append(max(0.0, (now - created).total_seconds()))
         for tally in state.values():
-            tally.backlog_median_age = timedelta(seconds=round(statistics.median(tally.ages)))
-            tally.ages = []
+            if tally.ages:
+                tally.backlog_median_age = timedelta(seconds=round(statistics.median(tally.ages)))
+                tally.ages = []
     return state
 
 
@@ -391,22 +400,49 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     return runs
 
 
+# Only one refresh at a time: a long rebuild that read the cases earlier must
+# not write over days a quicker run has just stored from fresher data.
+LOCK_KEY = "dashboards:refresh"
+LOCK_TIMEOUT = 60 * 60
+
+
+class RefreshRunning(Exception):
+    """Another refresh holds the lock."""
+
+
 def refresh(days: Iterable[date], *, now: datetime) -> int:
     """Recompute and store the figures of ``days`` (days not finished at ``now`` are skipped).
 
     Returns how many days were written. Long runs of days are tallied a
-    month at a time so memory stays flat on a full rebuild.
+    month at a time so memory stays flat on a full rebuild. Raises
+    ``RefreshRunning`` when another refresh is under way; when the cache
+    that holds the lock is down, it goes ahead (the unique constraints stop
+    two writers of one day).
     """
     today = now.astimezone(local_zone()).date()
-    written = 0
-    for run_first, run_last in _runs(day for day in days if day < today):
-        chunk_first = run_first
-        while chunk_first <= run_last:
-            chunk_last = min(run_last, chunk_first + timedelta(days=30))
-            _store(chunk_first, chunk_last, tally_days(chunk_first, chunk_last, now=now), now=now)
-            written += (chunk_last - chunk_first).days + 1
-            chunk_first = chunk_last + timedelta(days=1)
-    return written
+    runs = _runs(day for day in days if day < today)
+    if not runs:
+        return 0
+    try:
+        locked = cache.add(LOCK_KEY, now.isoformat(), LOCK_TIMEOUT)
+    except Exception:
+        logger.warning("No cache for the refresh lock; refreshing without it.", exc_info=True)
+        locked = None
+    if locked is False:
+        raise RefreshRunning
+    try:
+        written = 0
+        for run_first, run_last in runs:
+            chunk_first = run_first
+            while chunk_first <= run_last:
+                chunk_last = min(run_last, chunk_first + timedelta(days=30))
+                _store(chunk_first, chunk_last, tally_days(chunk_first, chunk_last, now=now), now=now)
+                written += (chunk_last - chunk_first).days + 1
+                chunk_first = chunk_last + timedelta(days=1)
+        return written
+    finally:
+        if locked:
+            cache.delete(LOCK_KEY)
 
 
 def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
@@ -414,7 +450,7 @@ def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
         DailyFigures(
             department_id=dep,
             day=day,
-            counts={k: v for k, v in t.counts.items() if v},
+            counts={key: t.counts[key] for key in COUNTS if t.counts[key]},
             first_response_seconds=pack(t.first_response, SECONDS),
             resolution_seconds=pack(t.resolution, SECONDS),
             late_days=dict(t.late_days),
@@ -436,15 +472,11 @@ def _store(first: date, last: date, days: Days, *, now: datetime) -> None:
     marks = [
         RolledUpDay(day=first + timedelta(days=i), computed_at=now) for i in range((last - first).days + 1)
     ]
-    try:
-        with transaction.atomic():
-            DailyFigures.objects.filter(day__gte=first, day__lte=last).delete()
-            RolledUpDay.objects.filter(day__gte=first, day__lte=last).delete()
-            DailyFigures.objects.bulk_create(rows, batch_size=500)
-            RolledUpDay.objects.bulk_create(marks)
-    except IntegrityError:
-        # Another refresh of the same days committed first; its rows are as good as ours.
-        logger.info("Daily figures %s..%s were written by another refresh meanwhile.", first, last)
+    with transaction.atomic():
+        DailyFigures.objects.filter(day__gte=first, day__lte=last).delete()
+        RolledUpDay.objects.filter(day__gte=first, day__lte=last).delete()
+        DailyFigures.objects.bulk_create(rows, batch_size=500)
+        RolledUpDay.objects.bulk_create(marks)
 
 
 # Type codes of the packed lists: unsigned 32-bit seconds, signed 64-bit ids.
@@ -543,29 +575,33 @@ def first_case_day() -> date | None:
     return first.astimezone(local_zone()).date() if first else None
 
 
-def days_to_refresh(*, now: datetime, recent: int = 1, changed_since: datetime | None = None) -> set[date]:
+# Cases changed this long before the last refresh started are looked at
+# again: a transaction may commit a little after the time it wrote.
+OVERLAP = timedelta(minutes=5)
+
+
+def days_to_refresh(*, now: datetime, recent: int = 1) -> set[date]:
     """The finished days worth recomputing at ``now``.
 
     The last ``recent`` days; every day since the first case that was never
-    stored (a new installation, or imported history); and the days of cases
-    changed since ``changed_since`` (an answer, a resolution or a move
-    rewrites figures of the day the case was received too).
+    stored (a new installation, or imported history); and, for each case
+    changed since the last refresh began, every day from the one it was
+    received on: a change can move figures of any day of its life (a
+    reopening takes back a resolution, the end of a pause moves due dates,
+    a re-route moves its backlog to another team), and the old dates are
+    gone. Changes to cases nobody touched since are the nightly run's.
     """
     today = now.astimezone(local_zone()).date()
     days = {today - timedelta(days=i) for i in range(1, recent + 1)}
     first = first_case_day()
-    if first is not None and first < today:
-        stored = set(RolledUpDay.objects.filter(day__gte=first).values_list("day", flat=True))
-        days |= {first + timedelta(days=i) for i in range((today - first).days)} - stored
-    if changed_since is not None:
-        zone = local_zone()
-        for moments in Case.objects.filter(updated_at__gte=changed_since).values_list(
-            "created_at",
-            "first_response_due_at",
-            "first_response_at",
-            "resolution_due_at",
-            "resolved_at",
-            "closed_at",
-        ):
-            days |= {moment.astimezone(zone).date() for moment in moments if moment is not None}
-    return {day for day in days if day < today}
+    if first is None or first >= today:
+        return set()
+    stored = dict(RolledUpDay.objects.filter(day__gte=first).values_list("day", "computed_at"))
+    days |= {first + timedelta(days=i) for i in range((today - first).days)} - set(stored)
+    if stored:
+        since = max(stored.values()) - OVERLAP
+        oldest = Case.objects.filter(updated_at__gte=since).aggregate(oldest=Min("created_at"))["oldest"]
+        if oldest is not None:
+            from_day = oldest.astimezone(local_zone()).date()
+            days |= {from_day + timedelta(days=i) for i in range((today - from_day).days)}
+    return {day for day in days if first <= day < today}

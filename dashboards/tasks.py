@@ -1,22 +1,24 @@
 """Celery tasks of the dashboards: thin wrappers around ``dashboards.rollups``."""
 
-from datetime import timedelta
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 
 from . import rollups
 
-# Cases changed this recently have their days recomputed. Longer than the
-# task's interval, so a missed run or two loses nothing.
-CHANGED_WINDOW = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 @shared_task
 def refresh_daily_figures(recent: int = 1) -> int:
     """Store the figures of finished days: the last ``recent`` days, days never
-    stored and days of recently changed cases. Safe to run twice: each day is
-    recomputed whole. Returns the number of days written."""
+    stored and the days of cases changed since the last refresh. Safe to run
+    twice: each day is recomputed whole. Returns the number of days written
+    (0 when another refresh is under way: it covers the same changes)."""
     now = timezone.now()
-    days = rollups.days_to_refresh(now=now, recent=recent, changed_since=now - CHANGED_WINDOW)
-    return rollups.refresh(days, now=now)
+    try:
+        return rollups.refresh(rollups.days_to_refresh(now=now, recent=recent), now=now)
+    except rollups.RefreshRunning:
+        log.info("A dashboard refresh is already running; skipping this one.")
+        return 0

@@ -76,6 +76,8 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
             resolution_due_at=add_business_time(now, resolution_hours, calendar),
             decision=decision.as_dict(),
             routing_attempts=F("routing_attempts") + 1,
+            # update() skips auto_now; the dashboards' refresh looks for changed cases by it.
+            updated_at=now,
         )
         if claimed != 1:
             return False

@@ -103,30 +103,97 @@ def test_stored_days_give_the_same_figures_as_the_live_tally_on_generated_histor
         assert figures[TOTAL]["first_response_median"] is not None
 
 
+def stored_rows() -> list[dict]:
+    return list(
+        DailyFigures.objects.order_by("department_id", "day").values(
+            "department_id", "day", "counts", "computed_at"
+        )
+    )
+
+
 @pytest.mark.django_db
 def test_a_refresh_recomputes_whole_days_and_running_it_twice_changes_nothing(logistics, billing):
     now = madrid(10, 12)
-    CaseFactory(department=logistics, created_at=madrid(8, 10))
+    moved = CaseFactory(department=logistics, created_at=madrid(8, 10))
     CaseFactory(department=billing, created_at=madrid(8, 11))
     CaseFactory(department=None, created_at=madrid(8, 12))
     days = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)]  # the 10th is today: not stored
 
     assert rollups.refresh(days, now=now) == 2
-    first = list(
-        DailyFigures.objects.order_by("department_id", "day").values("department_id", "day", "counts")
-    )
+    first = stored_rows()
     assert rollups.refresh(days, now=now) == 2
-    again = list(
-        DailyFigures.objects.order_by("department_id", "day").values("department_id", "day", "counts")
-    )
-
-    assert first == again
-    assert {(row["department_id"], row["day"]) for row in first if row["counts"]} == {
-        (logistics.pk, date(2026, 3, 8)),
-        (billing.pk, date(2026, 3, 8)),
-        (None, date(2026, 3, 8)),
+    assert stored_rows() == first
+    assert {(row["department_id"], row["day"]): row["counts"] for row in first if row["counts"]} == {
+        (logistics.pk, date(2026, 3, 8)): {"received": 1},
+        (billing.pk, date(2026, 3, 8)): {"received": 1},
+        (None, date(2026, 3, 8)): {"received": 1},
     }
     assert sorted(RolledUpDay.objects.values_list("day", flat=True)) == days[:2]
+
+    # The day is rewritten whole: a case moved to billing leaves logistics' row.
+    Case.objects.filter(pk=moved.pk).update(department=billing)
+    later = now + H
+    assert rollups.refresh(days, now=later) == 2
+
+    rows = {(row["department_id"], row["day"]): row for row in stored_rows()}
+    assert (logistics.pk, date(2026, 3, 8)) not in rows
+    assert rows[(billing.pk, date(2026, 3, 8))]["counts"] == {"received": 2}
+    assert {row["computed_at"] for row in rows.values()} == {later}
+
+
+@pytest.mark.django_db
+def test_one_refresh_at_a_time(logistics):
+    from django.core.cache import cache
+    from django.core.management import CommandError
+
+    CaseFactory(department=logistics, created_at=timezone.now() - 3 * D)
+    cache.add(rollups.LOCK_KEY, "another worker", 60)
+    try:
+        with pytest.raises(rollups.RefreshRunning):
+            rollups.refresh([date(2026, 3, 8)], now=madrid(10, 12))
+        # The periodic task leaves it to the running refresh; the command says so.
+        assert refresh_daily_figures.delay().get() == 0
+        with pytest.raises(CommandError, match="Another refresh is running"):
+            call_command("refresh_dashboards", days=3, stdout=io.StringIO())
+        assert not DailyFigures.objects.exists()
+    finally:
+        cache.delete(rollups.LOCK_KEY)
+
+    assert refresh_daily_figures.delay().get() == 3
+    assert cache.get(rollups.LOCK_KEY) is None  # released
+
+
+@pytest.mark.django_db
+def test_a_case_at_the_last_instant_of_a_day_counts_on_that_day(logistics):
+    # 400 microseconds before midnight: SQLite's julianday() rounds it onto midnight itself.
+    CaseFactory(department=logistics, created_at=madrid(9, 0) - timedelta(microseconds=400))
+
+    days = rollups.tally_days(date(2026, 3, 8), date(2026, 3, 8), now=madrid(10, 12))
+
+    assert days[(logistics.pk, date(2026, 3, 8))].counts["received"] == 1
+
+
+@pytest.mark.django_db
+def test_reopening_an_old_case_takes_back_the_resolution_its_day_counted(logistics, laura):
+    from feedback.services import case_change_status
+
+    now = timezone.now()
+    case = CaseFactory(
+        department=logistics,
+        status=Status.IN_PROGRESS,
+        created_at=now - 20 * D,
+        routed_at=now - 20 * D,
+        first_response_at=now - 20 * D + H,
+    )
+    case = case_change_status(case=case, status=Status.RESOLVED, actor=laura, now=now - 15 * D)
+    resolved_day = (now - 15 * D).astimezone(local_zone()).date()
+    refresh_daily_figures.delay().get()
+    assert DailyFigures.objects.get(department=logistics, day=resolved_day).counts["resolved"] == 1
+
+    case_change_status(case=case, status=Status.IN_PROGRESS, actor=laura)  # the customer wrote back
+    refresh_daily_figures.delay().get()
+
+    assert "resolved" not in DailyFigures.objects.get(department=logistics, day=resolved_day).counts
 
 
 @pytest.mark.django_db

@@ -451,3 +451,43 @@ def test_the_overview_query_count_does_not_grow_with_departments(client, elena, 
 
     assert len(response.context["rows"]) == 18
     assert len(many) == len(few) <= 22
+
+
+@pytest.mark.django_db
+def test_elena_sees_every_team_against_the_previous_30_days_and_logistics_overdue_leads_to_those_cases(
+    client, elena, organisation
+):
+    import io
+
+    from django.core.management import call_command
+
+    from feedback.models import Case
+    from feedback.selectors import overdue_q
+
+    # Four months of history, every finished day rolled up as the periodic task would.
+    call_command("generate_cases", count=500, days=120, seed=3, stdout=io.StringIO())
+    client.force_login(elena)
+
+    response = client.get(OVERVIEW)
+
+    assert response.context["period"].days == 30
+    columns = [column.key for column in response.context["columns"]]
+    for key in ("first_response_sla", "resolution_sla", "first_response_median", "nps", "days_late"):
+        assert key in columns
+    rows = {row.slug: row for row in response.context["rows"]}
+    logistics = rows["logistics"]
+    # Both periods have figures to compare, and the page says which way they moved.
+    for key in ("first_response_sla", "first_response_median", "days_late"):
+        cell = logistics.cell(key)
+        assert cell.value is not None and cell.previous is not None, key
+    assert 'data-kpi="days_late"' in response.content.decode()
+    # The overdue count of logistics, as shown, is exactly the admin list behind its link.
+    overdue = Case.objects.filter(overdue_q(now=timezone.now()), department=organisation["logistics"]).count()
+    assert overdue > 0
+    assert figures(response)["logistics"][2] == logistics.cell("overdue").value == overdue
+    link = re.search(
+        rf'href="([^"]*department__id__exact={organisation["logistics"].pk}&amp;overdue=yes)"',
+        response.content.decode(),
+    )
+    listed = client.get(html.unescape(link.group(1)))
+    assert listed.context["cl"].result_count == overdue

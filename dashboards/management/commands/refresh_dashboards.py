@@ -3,7 +3,7 @@
 import time
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dashboards import rollups
@@ -32,5 +32,8 @@ class Command(BaseCommand):
         else:
             wanted = rollups.days_to_refresh(now=now)
         started = time.perf_counter()
-        written = rollups.refresh(wanted, now=now)
+        try:
+            written = rollups.refresh(wanted, now=now)
+        except rollups.RefreshRunning:
+            raise CommandError("Another refresh is running; try again when it has finished.") from None
         self.stdout.write(f"Stored the figures of {written:,} days in {time.perf_counter() - started:.1f} s.")
