@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import NotSupportedError, transaction
-from django.db.models import Count, FloatField, Func, Min, Q
+from django.db.models import Count, F, FloatField, Func, Min, Q
+from django.db.models.functions import TruncDate
 
 from feedback.models import OPEN_STATUSES, Case, CaseEvent, SurveyResponse
 from feedback.selectors import overdue_q
@@ -252,16 +253,24 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
             t.counts["answered"] += 1
             t.counts["kept"] += fr_at <= fr_due
 
-    # A due date counts once decided: answered or resolved (in time or late), or past due.
+    # A due date counts once decided: answered or resolved (in time or late), or
+    # past due. Only counts are needed, so the database groups them by local day.
+    zone = local_zone()
     for due_field, done_field, due_key, met_key in (
         ("first_response_due_at", "first_response_at", "fr_due", "fr_met"),
         ("resolution_due_at", "resolved_at", "res_due", "res_met"),
     ):
-        for dep, due, done in _rows(_in(due_field, start, end), (), (due_field, done_field), wanted):
-            if done is not None or due < now_s:
-                counts = tally(dep, day_of(due)).counts
-                counts[due_key] += 1
-                counts[met_key] += done is not None and done <= due
+        decided = Q(**{f"{done_field}__isnull": False}) | Q(**{f"{due_field}__lt": now})
+        for dep, day, due, met in (
+            Case.objects.filter(_in(due_field, start, end), decided)
+            .order_by()
+            .values_list("department_id", TruncDate(due_field, tzinfo=zone))
+            .annotate(due=Count("pk"), met=Count("pk", filter=Q(**{f"{done_field}__lte": F(due_field)})))
+        ):
+            if wanted is None or dep in wanted:
+                counts = days[(dep, day)].counts
+                counts[due_key] += due
+                counts[met_key] += met
 
     for dep, created, answered in _rows(
         _in("first_response_at", start, end), (), ("created_at", "first_response_at"), wanted
