@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from feedback.models import Case, Customer, Status, SurveyResponse
 from routing.models import Department, Tag
+from routing.selectors import sla_calendar
+from routing.sla import Calendar, add_business_time
 
 SAMPLE = Path(settings.BASE_DIR) / "tests" / "data" / "labelled_messages.json"
 BATCH = 5_000
@@ -48,6 +50,14 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+def _sla(department: Department) -> tuple[Calendar | None, dict[str, tuple[int, int]]]:
+    """The department's calendar and (first response, resolution) hours by priority."""
+    policy = department.sla_policy
+    if policy is None:
+        return None, dict.fromkeys(PRIORITIES, (8, 72))
+    return sla_calendar(policy), {priority: policy.targets_for(priority) for priority in PRIORITIES}
+
+
 def _lognormal_hours(rng: random.Random, median_hours: float, sigma: float = 0.9) -> timedelta:
     return timedelta(hours=rng.lognormvariate(math.log(median_hours), sigma))
 
@@ -67,7 +77,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, count: int, days: int, seed: int, **options):
-        departments = {d.slug: d for d in Department.objects.select_related("owner")}
+        departments = {d.slug: d for d in Department.objects.select_related("owner", "sla_policy__calendar")}
         if not departments:
             raise CommandError("No departments: run seed_demo first.")
         rng = random.Random(seed)
@@ -82,6 +92,9 @@ class Command(BaseCommand):
         )
         next_id = (Case.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         customers = self._customers(rng, max(1, count // 3))
+        # Each team's business hours and targets: due dates, answers and
+        # resolutions fall in working time, as they do for a real team.
+        self.slas = {slug: _sla(department) for slug, department in departments.items()}
         written = 0
         while written < count:
             size = min(BATCH, count - written)
@@ -119,6 +132,10 @@ class Command(BaseCommand):
             department = departments[slug]
             item = rng.choice(by_department.get(slug) or by_department["customer-service"])
             created = self._created_at(rng, now, days)
+            routed = created + timedelta(seconds=rng.lognormvariate(math.log(0.4), 0.6))
+            priority = _pick(rng, PRIORITIES)
+            calendar, targets = self.slas[slug]
+            first_response_hours, resolution_hours = targets[priority]
             pk = first_id + i
             case = Case(
                 id=pk,
@@ -129,20 +146,20 @@ class Command(BaseCommand):
                 language=item["language"],
                 subject=item["subject"],
                 message=item["message"],
-                priority=_pick(rng, PRIORITIES),
+                priority=priority,
                 department=department,
                 owner=department.owner,
                 created_at=created,
-                routed_at=created + timedelta(seconds=rng.lognormvariate(math.log(0.4), 0.6)),
-                first_response_due_at=created + timedelta(hours=8),
-                resolution_due_at=created + timedelta(hours=72),
+                routed_at=routed,
+                first_response_due_at=add_business_time(routed, first_response_hours, calendar),
+                resolution_due_at=add_business_time(routed, resolution_hours, calendar),
                 status=Status.ROUTED,
             )
             if "delivery-delay" in item["expected_tags"]:
                 case.order_reference = str(rng.randint(10000, 99999))
                 case.order_date = (created - timedelta(days=rng.randint(3, 20))).date()
                 case.promised_delivery_date = (created - timedelta(days=rng.randint(1, 12))).date()
-            self._progress(rng, now, case)
+            self._progress(rng, now, case, calendar)
             cases.append(case)
             links += [
                 Case.tags.through(case_id=pk, tag_id=tags[t]) for t in item["expected_tags"] if t in tags
@@ -163,18 +180,19 @@ class Command(BaseCommand):
                 return moment
 
     @staticmethod
-    def _progress(rng: random.Random, now: datetime, case: Case) -> None:
+    def _progress(rng: random.Random, now: datetime, case: Case, calendar: Calendar | None) -> None:
         """Answer, resolve and close the case as far as its age allows.
 
         Recent cases are often still waiting; after a few weeks almost all
         are settled, so the backlog stays the size of a real team's.
         """
         stuck = 0.1 if now - case.created_at < STALE_AFTER else 0.003
-        first = case.routed_at + _lognormal_hours(rng, 5)
+        # Medians of 2.5 working hours to answer and 20 more to resolve.
+        first = add_business_time(case.routed_at, rng.lognormvariate(math.log(2.5), 0.9), calendar)
         if first < now and rng.random() > stuck:
             case.first_response_at = first
             case.status = Status.IN_PROGRESS
-            resolved = first + _lognormal_hours(rng, 30, 1.0)
+            resolved = add_business_time(first, rng.lognormvariate(math.log(20), 1.0), calendar)
             if resolved < now and rng.random() > stuck:
                 case.resolved_at = resolved
                 case.status = Status.RESOLVED
