@@ -245,7 +245,7 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
         t.by_tag.update(tags)
         if promised is not None:
             # The local day the customer complained minus the promised date, never below 0.
-            late = max(0, (first + timedelta(days=i) - promised).days)
+            late = max(0, (dates[i] - promised).days)
             t.late_days[late] += 1
             if DELIVERY_TAG in tags:
                 t.delivery_late_days[late] += 1
