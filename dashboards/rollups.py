@@ -48,8 +48,8 @@ OLD_CASE_AGE = timedelta(days=7)
 # The additive counters of a day (``Tally.counts``); only these are stored.
 COUNTS = (
     "received",
-    # First-response and resolution dates falling due that day and decided
-    # (answered, or past due unanswered), and how many of them were met.
+    # First-response and resolution dates that came that day, and how many
+    # of them were met (answered or resolved by then).
     "fr_due",
     "fr_met",
     "res_due",
@@ -195,7 +195,14 @@ def _in(name: str, start: datetime, end: datetime) -> Q:
     return Q(**{f"{name}__gte": start, f"{name}__lt": end})
 
 
-def tally_days(first: date, last: date, *, now: datetime, departments: list[int] | None = None) -> Days:
+def tally_days(
+    first: date,
+    last: date,
+    *,
+    now: datetime,
+    departments: list[int] | None = None,
+    since: datetime | None = None,
+) -> Days:
     """The figures of every department (or of ``departments``) on each day from ``first`` to ``last``.
 
     Each flow is read by the date it is counted on (received by creation,
@@ -204,8 +211,19 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     the state is taken at the end of each day already over at ``now``
     (today's is ``state_now``'s). Only (department, day) pairs with
     something to count are returned.
+
+    ``since`` (one day only) counts just what happened from then on, to add
+    to that day's figures stored at ``since``: flows are counted at the
+    moment they happen, except that a case received earlier in the day and
+    answered since counts as answered (and maybe in time) on its day.
     """
-    start, end = midnight(first), midnight(last + timedelta(days=1))
+    day_start, end = midnight(first), midnight(last + timedelta(days=1))
+    if since is not None and first != last:
+        raise ValueError("since is for one day only")
+    start = max(day_start, since) if since is not None else day_start
+    # Every flow counts at its moment, once that has come: a stored day so far
+    # plus what happened since then is the whole day, with nothing twice.
+    until = min(end, now)
     n_days = (last - first).days + 1
     now_s = now.timestamp()
     # Each day's end; the state is taken there for days already over.
@@ -235,7 +253,9 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
         )
         return round(elapsed.total_seconds())
 
-    for dep, customer, kind, channel, promised, created, fr_due, fr_at, tags in _received(start, end, wanted):
+    for dep, customer, kind, channel, promised, created, fr_due, fr_at, tags in _received(
+        start, until, wanted
+    ):
         i = day_of(created)
         t = tally(dep, i)
         t.counts["received"] += 1
@@ -249,20 +269,38 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
             t.late_days[late] += 1
             if DELIVERY_TAG in tags:
                 t.delivery_late_days[late] += 1
-        if fr_at is not None and fr_due is not None:
+        # Answered by now: an answer written after a refresh began is the next one's.
+        if fr_at is not None and fr_due is not None and fr_at < now_s:
             t.counts["answered"] += 1
             t.counts["kept"] += fr_at <= fr_due
 
-    # A due date counts once decided: answered or resolved (in time or late), or
-    # past due. Only counts are needed, so the database groups them by local day.
+    if since is not None and since > day_start:
+        # Received before ``since`` (stored as not answered yet), answered since.
+        for dep, fr_due, fr_at in _rows(
+            Q(
+                created_at__gte=day_start,
+                created_at__lt=since,
+                first_response_at__gte=since,
+                first_response_at__lt=until,
+            )
+            & Q(first_response_due_at__isnull=False),
+            (),
+            ("first_response_due_at", "first_response_at"),
+            wanted,
+        ):
+            counts = tally(dep, 0).counts
+            counts["answered"] += 1
+            counts["kept"] += fr_at <= fr_due
+
+    # A due date counts once it has come, met if the answer or resolution came
+    # by then. Only counts are needed, so the database groups them by local day.
     zone = local_zone()
     for due_field, done_field, due_key, met_key in (
         ("first_response_due_at", "first_response_at", "fr_due", "fr_met"),
         ("resolution_due_at", "resolved_at", "res_due", "res_met"),
     ):
-        decided = Q(**{f"{done_field}__isnull": False}) | Q(**{f"{due_field}__lt": now})
         for dep, day, due, met in (
-            Case.objects.filter(_in(due_field, start, end), decided)
+            Case.objects.filter(_in(due_field, start, until))
             .order_by()
             .values_list("department_id", TruncDate(due_field, tzinfo=zone))
             .annotate(due=Count("pk"), met=Count("pk", filter=Q(**{f"{done_field}__lte": F(due_field)})))
@@ -273,11 +311,11 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
                 counts[met_key] += met
 
     for dep, created, answered in _rows(
-        _in("first_response_at", start, end), (), ("created_at", "first_response_at"), wanted
+        _in("first_response_at", start, until), (), ("created_at", "first_response_at"), wanted
     ):
         tally(dep, day_of(answered)).first_response.append(seconds(dep, created, answered))
     for dep, created, resolved in _rows(
-        _in("resolved_at", start, end), (), ("created_at", "resolved_at"), wanted
+        _in("resolved_at", start, until), (), ("created_at", "resolved_at"), wanted
     ):
         t = tally(dep, day_of(resolved))
         t.counts["resolved"] += 1
@@ -287,15 +325,15 @@ def tally_days(first: date, last: date, *, now: datetime, departments: list[int]
     # Days not over yet are all at the end of the run, so positions in the
     # finished days' list below are positions in the run.
     if any(moment is not None for moment in state_at):
-        _add_states(tally, state_at, start=start, end=end, wanted=wanted)
+        _add_states(tally, state_at, start=day_start, end=end, wanted=wanted)
 
     reopenings = CaseEvent.objects.filter(
-        kind=CaseEvent.Kind.STATUS_CHANGED, at__gte=start, at__lt=end, data__reopened=True
+        kind=CaseEvent.Kind.STATUS_CHANGED, at__gte=start, at__lt=until, data__reopened=True
     )
     for dep, at in reopenings.annotate(at_epoch=Epoch("at")).values_list("case__department_id", "at_epoch"):
         if wanted is None or dep in wanted:
             tally(dep, day_of(at)).counts["reopened"] += 1
-    surveys = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end).annotate(
+    surveys = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=until).annotate(
         at_epoch=Epoch("submitted_at")
     )
     for dep, at, csat, nps, ces in surveys.values_list(
@@ -420,7 +458,10 @@ class RefreshRunning(Exception):
 
 
 def refresh(days: Iterable[date], *, now: datetime) -> int:
-    """Recompute and store the figures of ``days`` (days not finished at ``now`` are skipped).
+    """Recompute and store the figures of ``days`` up to ``now``; later days are skipped.
+
+    Today is stored as far as it has gone: its rows say when
+    (``computed_at``), and pages add what happened since (``load``).
 
     Returns how many days were written. Long runs of days are tallied a
     month at a time so memory stays flat on a full rebuild. Raises
@@ -429,7 +470,7 @@ def refresh(days: Iterable[date], *, now: datetime) -> int:
     two writers of one day).
     """
     today = now.astimezone(local_zone()).date()
-    runs = _runs(day for day in days if day < today)
+    runs = _runs(day for day in days if day <= today)
     if not runs:
         return 0
     try:
@@ -547,6 +588,11 @@ def load(
 ) -> Span:
     """The figures of each day from ``first`` to ``last``: stored days read, the others tallied live.
 
+    A day is read from its rows when they were computed after it ended.
+    Today's rows, computed earlier today by the periodic task, are read and
+    what happened since is tallied on top, so today stays live at the cost
+    of minutes of cases, not a day's. Any other day (never stored, or
+    stored before it ended and not refreshed since) is tallied whole.
     ``departments`` None means every department and the cases not routed
     yet. ``detail`` adds what only a team page shows: the customers behind
     repeat complainants and the median age of the backlog.
@@ -560,21 +606,28 @@ def load(
     last = min(last, today)
     if last < first:
         return Span(days={}, now=state)
-    stored = set(
-        RolledUpDay.objects.filter(day__gte=first, day__lte=min(last, today - timedelta(days=1))).values_list(
-            "day", flat=True
-        )
+    computed = dict(
+        RolledUpDay.objects.filter(day__gte=first, day__lte=last).values_list("day", "computed_at")
     )
+    readable = {day for day, at in computed.items() if at >= midnight(day + timedelta(days=1))}
+    today_since = computed.get(today) if today not in readable else None
+    if today_since is not None:
+        readable.add(today)
     rows = DailyFigures.objects.filter(day__gte=first, day__lte=last)
     if departments is not None:
         rows = rows.filter(department_id__in=departments)
     if not detail:
         rows = rows.defer("customer_ids")
     days: Days = {
-        (row.department_id, row.day): _from_row(row, detail=detail) for row in rows if row.day in stored
+        (row.department_id, row.day): _from_row(row, detail=detail) for row in rows if row.day in readable
     }
+    if today_since is not None:
+        for key, since_then in tally_days(
+            today, today, now=now, departments=departments, since=today_since
+        ).items():
+            days.setdefault(key, Tally()).add_flows(since_then)
     missing = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    for run_first, run_last in _runs(day for day in missing if day not in stored):
+    for run_first, run_last in _runs(day for day in missing if day not in readable):
         days.update(tally_days(run_first, run_last, now=now, departments=departments))
     return Span(days=days, now=state)
 
@@ -590,10 +643,11 @@ OVERLAP = timedelta(minutes=5)
 
 
 def days_to_refresh(*, now: datetime, recent: int = 1) -> set[date]:
-    """The finished days worth recomputing at ``now``.
+    """The days worth recomputing at ``now``, today included (as far as it has gone).
 
-    The last ``recent`` days; every day since the first case that was never
-    stored (a new installation, or imported history); and, for each case
+    Today and the ``recent`` days before it; every day since the first case
+    that was never stored whole (a new installation, imported history, or a
+    day last stored before it ended); and, for each case
     changed since the last refresh began, every day from the one it was
     received on: a change can move figures of any day of its life (a
     reopening takes back a resolution, the end of a pause moves due dates,
@@ -601,16 +655,17 @@ def days_to_refresh(*, now: datetime, recent: int = 1) -> set[date]:
     gone. Changes to cases nobody touched since are the nightly run's.
     """
     today = now.astimezone(local_zone()).date()
-    days = {today - timedelta(days=i) for i in range(1, recent + 1)}
+    days = {today - timedelta(days=i) for i in range(recent + 1)}
     first = first_case_day()
-    if first is None or first >= today:
+    if first is None:
         return set()
     stored = dict(RolledUpDay.objects.filter(day__gte=first).values_list("day", "computed_at"))
-    days |= {first + timedelta(days=i) for i in range((today - first).days)} - set(stored)
+    whole = {day for day, at in stored.items() if at >= midnight(day + timedelta(days=1))}
+    days |= {first + timedelta(days=i) for i in range((today - first).days + 1)} - whole
     if stored:
         since = max(stored.values()) - OVERLAP
         oldest = Case.objects.filter(updated_at__gte=since).aggregate(oldest=Min("created_at"))["oldest"]
         if oldest is not None:
             from_day = oldest.astimezone(local_zone()).date()
-            days |= {from_day + timedelta(days=i) for i in range((today - from_day).days)}
-    return {day for day in days if first <= day < today}
+            days |= {from_day + timedelta(days=i) for i in range((today - from_day).days + 1)}
+    return {day for day in days if first <= day <= today}

@@ -12,8 +12,8 @@ log = logging.getLogger(__name__)
 
 @shared_task
 def refresh_daily_figures(recent: int = 1) -> int:
-    """Store the figures of finished days: the last ``recent`` days, days never
-    stored and the days of cases changed since the last refresh. Safe to run
+    """Store the figures of today so far, the ``recent`` days before it, days
+    never stored whole and the days of cases changed since the last refresh. Safe to run
     twice: each day is recomputed whole. Returns the number of days written
     (0 when another refresh is under way: it covers the same changes)."""
     now = timezone.now()

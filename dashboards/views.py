@@ -15,8 +15,9 @@ from .periods import PERIODS, Period, period_from
 
 
 def _period(request: HttpRequest) -> Period:
-    # Whole seconds: the same instant appears in the admin links.
-    return period_from(request.GET, now=timezone.now().replace(microsecond=0))
+    # The links to the admin use the period's midnights, never this instant; cases
+    # counted "so far today" are those before it, so it is taken to the microsecond.
+    return period_from(request.GET, now=timezone.now())
 
 
 def _late_days(request: HttpRequest) -> int:

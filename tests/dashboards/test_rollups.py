@@ -117,23 +117,23 @@ def test_a_refresh_recomputes_whole_days_and_running_it_twice_changes_nothing(lo
     moved = CaseFactory(department=logistics, created_at=madrid(8, 10))
     CaseFactory(department=billing, created_at=madrid(8, 11))
     CaseFactory(department=None, created_at=madrid(8, 12))
-    days = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)]  # the 10th is today: not stored
+    days = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11)]  # today is the 10th
 
-    assert rollups.refresh(days, now=now) == 2
+    assert rollups.refresh(days, now=now) == 3  # not tomorrow
     first = stored_rows()
-    assert rollups.refresh(days, now=now) == 2
+    assert rollups.refresh(days, now=now) == 3
     assert stored_rows() == first
     assert {(row["department_id"], row["day"]): row["counts"] for row in first if row["counts"]} == {
         (logistics.pk, date(2026, 3, 8)): {"received": 1},
         (billing.pk, date(2026, 3, 8)): {"received": 1},
         (None, date(2026, 3, 8)): {"received": 1},
     }
-    assert sorted(RolledUpDay.objects.values_list("day", flat=True)) == days[:2]
+    assert sorted(RolledUpDay.objects.values_list("day", flat=True)) == days[:3]
 
     # The day is rewritten whole: a case moved to billing leaves logistics' row.
     Case.objects.filter(pk=moved.pk).update(department=billing)
     later = now + H
-    assert rollups.refresh(days, now=later) == 2
+    assert rollups.refresh(days, now=later) == 3
 
     rows = {(row["department_id"], row["day"]): row for row in stored_rows()}
     assert (logistics.pk, date(2026, 3, 8)) not in rows
@@ -159,7 +159,7 @@ def test_one_refresh_at_a_time(logistics):
     finally:
         cache.delete(rollups.LOCK_KEY)
 
-    assert refresh_daily_figures.delay().get() == 3
+    assert refresh_daily_figures.delay().get() == 4  # three days ago to today
     assert cache.get(rollups.LOCK_KEY) is None  # released
 
 
@@ -218,8 +218,8 @@ def test_the_periodic_task_stores_missing_days_and_the_days_of_changed_cases(log
 
     written = refresh_daily_figures.delay().get()
 
-    # Every finished day since the first case, once.
-    assert written == (today - (now - 10 * D).astimezone(local_zone()).date()).days
+    # Every day since the first case, once, today so far included.
+    assert written == (today - (now - 10 * D).astimezone(local_zone()).date()).days + 1
     received_day = (now - 10 * D).astimezone(local_zone()).date()
     row = DailyFigures.objects.get(department=logistics, day=received_day)
     assert row.counts["received"] == 1 and "answered" not in row.counts
@@ -231,7 +231,7 @@ def test_the_periodic_task_stores_missing_days_and_the_days_of_changed_cases(log
 
     row = DailyFigures.objects.get(department=logistics, day=received_day)
     assert row.counts["answered"] == 1 and row.counts["kept"] == 1
-    assert RolledUpDay.objects.filter(day=today).exists() is False
+    assert RolledUpDay.objects.get(day=today).computed_at >= now
 
 
 def test_the_figures_are_refreshed_often_and_the_last_weeks_again_every_night():
@@ -246,3 +246,48 @@ def test_the_figures_are_refreshed_often_and_the_last_weeks_again_every_night():
     assert django_settings.CELERY_TASK_ROUTES["dashboards.tasks.refresh_daily_figures"] == {
         "queue": "periodic"
     }
+
+
+@pytest.mark.django_db
+def test_today_so_far_stored_plus_what_happened_since_is_the_whole_day(logistics, laura):
+    """The periodic task stores today at noon; at four the page adds what happened since."""
+    from feedback.services import case_change_status
+
+    def case(created: int, due: datetime, **fields) -> Case:
+        fields.setdefault("status", Status.ROUTED)
+        return CaseFactory(
+            department=logistics,
+            created_at=madrid(10, created),
+            routed_at=madrid(10, created),
+            first_response_due_at=due,
+            resolution_due_at=madrid(12, 18),
+            **fields,
+        )
+
+    # By noon: one answered in time, one waiting (due at 12:30), one late and never answered,
+    # one resolved; one due tomorrow answered early.
+    case(9, madrid(10, 11), first_response_at=madrid(10, 10), status=Status.IN_PROGRESS)
+    waiting = case(10, madrid(10, 12) + H / 2)
+    case(8, madrid(10, 10))
+    resolved = case(8, madrid(10, 9), first_response_at=madrid(10, 8) + H / 2, status=Status.IN_PROGRESS)
+    case_change_status(case=resolved, status=Status.RESOLVED, actor=laura, now=madrid(10, 11))
+    case(11, madrid(11, 11), first_response_at=madrid(10, 11) + H / 2, status=Status.IN_PROGRESS)
+    noon = madrid(10, 12)
+    rollups.refresh([date(2026, 3, 10)], now=noon)
+
+    # Afternoon: the waiting case is answered late, a new one comes and is answered in time.
+    Case.objects.filter(pk=waiting.pk).update(first_response_at=madrid(10, 13), status=Status.IN_PROGRESS)
+    case(14, madrid(10, 15), first_response_at=madrid(10, 14) + H / 2, status=Status.IN_PROGRESS)
+    four = madrid(10, 16)
+    today = date(2026, 3, 10)
+
+    so_far = compute(first_day=today, last_day=today, now=four)[logistics.pk]
+    RolledUpDay.objects.filter(day=today).delete()
+    whole = compute(first_day=today, last_day=today, now=four)[logistics.pk]
+
+    assert so_far.values == whole.values
+    assert whole["received"] == 6
+    # Promise kept: 4 of the 5 answered (the waiting one was late).
+    assert whole["promise_kept"] == 80
+    # Due by four: 10:00 (never answered), 11:00 (met), 12:30 (late), 09:00 (met), 15:00 (met).
+    assert whole["first_response_sla"] == 60
