@@ -9,8 +9,8 @@ cases), stores every day's figures with ``refresh_dashboards --all`` (timed:
 what the periodic task does once on a new installation), and times the
 executive overview (last 30 and 90 days) and the logistics page (last 30
 days) in-process as elena: the median of 5 requests after one warm-up,
-server time only. Today's figures are tallied live from the cases on every
-request, as in production.
+server time only. As in production, each request reads the stored days
+(today's as far as the last refresh went) and tallies what happened since.
 PostgreSQL is started on loopback in a temporary directory
 (``scripts/postgres.py``) and removed afterwards; after each load it is
 vacuumed and analysed, as autovacuum would have done on a live database.
