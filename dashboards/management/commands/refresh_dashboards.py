@@ -13,12 +13,12 @@ from dashboards.periods import local_zone
 class Command(BaseCommand):
     help = (
         "Recompute the dashboards' daily figures: by default the days the periodic task would; "
-        "--days N for the last N days, --all for every day since the first case."
+        "--days N for today so far and the N days before it, --all for every day since the first case."
     )
 
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--days", type=int, help="Recompute the last N finished days.")
+        which.add_argument("--days", type=int, help="Recompute today so far and the N days before it.")
         which.add_argument("--all", action="store_true", help="Recompute every day since the first case.")
 
     def handle(self, *args, days: int | None, all: bool, **options):
@@ -26,9 +26,9 @@ class Command(BaseCommand):
         today = now.astimezone(local_zone()).date()
         if all:
             first = rollups.first_case_day() or today
-            wanted = {first + timedelta(days=i) for i in range((today - first).days)}
+            wanted = {first + timedelta(days=i) for i in range((today - first).days + 1)}
         elif days is not None:
-            wanted = {today - timedelta(days=i) for i in range(1, days + 1)}
+            wanted = {today - timedelta(days=i) for i in range(days + 1)}
         else:
             wanted = rollups.days_to_refresh(now=now)
         started = time.perf_counter()
