@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from .periods import Period, midnight
+from .periods import Period, days_from, midnight
 from .templatetags.dashboard_tags import cases_url
 
 
@@ -12,8 +12,7 @@ def chart_data(*, daily: dict[date, int], scope, period: Period, by_tag: list | 
     ``daily`` is the cases received per local day (``Figures.daily``); days
     without cases are drawn as 0.
     """
-    n_days = (period.last_day - period.first_day).days + 1
-    trend = [(day, daily.get(day, 0)) for day in (period.first_day + timedelta(n) for n in range(n_days))]
+    trend = [(day, daily.get(day, 0)) for day in days_from(period.first_day, period.last_day)]
     data = {
         "trend": {
             "labels": [day.isoformat() for day, _ in trend],

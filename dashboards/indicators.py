@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from django.utils.translation import gettext_lazy as _
 
 from . import rollups
-from .periods import midnight
+from .periods import days_from, midnight
 
 DEFAULT_LATE_DAYS = 3
 # The key under which ``compute`` returns the figures of every case together.
@@ -132,13 +132,10 @@ def compute(
         total.backlog += state.backlog
         total.backlog_old += state.backlog_old
         total.overdue += state.overdue
-    n_days = (last_day - first_day).days + 1
     result = {}
     for scope, tally in merged.items():
         figures = _figures(tally, late_days=late_days, detail=detail)
-        figures.daily = {
-            day: daily[scope].get(day, 0) for day in (first_day + timedelta(days=i) for i in range(n_days))
-        }
+        figures.daily = {day: daily[scope].get(day, 0) for day in days_from(first_day, last_day)}
         result[scope] = figures
     return result
 

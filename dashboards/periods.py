@@ -47,6 +47,11 @@ class Period:
         return f"days={self.days}"
 
 
+def days_from(first: date, last: date) -> list[date]:
+    """Every day from ``first`` to ``last``, both included (none if ``last`` is earlier)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def midnight(day: date) -> datetime:
     """The instant a local day starts."""
     return datetime.combine(day, time.min, tzinfo=local_zone())

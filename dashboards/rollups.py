@@ -37,7 +37,7 @@ from routing.selectors import sla_calendar
 from routing.sla import Calendar, business_time_between
 
 from .models import DailyFigures, RolledUpDay
-from .periods import local_zone, midnight
+from .periods import days_from, local_zone, midnight
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def tally_days(
         # which can move 23:59:59.9996 on the last day onto the next midnight.
         return min(max(bisect_right(ends, moment), 0), n_days - 1)
 
-    dates = [first + timedelta(days=i) for i in range(n_days)]
+    dates = days_from(first, last)
 
     def tally(department: int | None, i: int) -> Tally:
         return days[(department, dates[i])]
@@ -626,8 +626,7 @@ def load(
             today, today, now=now, departments=departments, since=today_since
         ).items():
             days.setdefault(key, Tally()).add_flows(since_then)
-    missing = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    for run_first, run_last in _runs(day for day in missing if day not in readable):
+    for run_first, run_last in _runs(day for day in days_from(first, last) if day not in readable):
         days.update(tally_days(run_first, run_last, now=now, departments=departments))
     return Span(days=days, now=state)
 
@@ -655,17 +654,16 @@ def days_to_refresh(*, now: datetime, recent: int = 1) -> set[date]:
     gone. Changes to cases nobody touched since are the nightly run's.
     """
     today = now.astimezone(local_zone()).date()
-    days = {today - timedelta(days=i) for i in range(recent + 1)}
+    days = set(days_from(today - timedelta(days=recent), today))
     first = first_case_day()
     if first is None:
         return set()
     stored = dict(RolledUpDay.objects.filter(day__gte=first).values_list("day", "computed_at"))
     whole = {day for day, at in stored.items() if at >= midnight(day + timedelta(days=1))}
-    days |= {first + timedelta(days=i) for i in range((today - first).days + 1)} - whole
+    days |= set(days_from(first, today)) - whole
     if stored:
         since = max(stored.values()) - OVERLAP
         oldest = Case.objects.filter(updated_at__gte=since).aggregate(oldest=Min("created_at"))["oldest"]
         if oldest is not None:
-            from_day = oldest.astimezone(local_zone()).date()
-            days |= {from_day + timedelta(days=i) for i in range((today - from_day).days + 1)}
+            days |= set(days_from(oldest.astimezone(local_zone()).date(), today))
     return {day for day in days if first <= day <= today}

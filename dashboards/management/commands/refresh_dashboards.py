@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dashboards import rollups
-from dashboards.periods import local_zone
+from dashboards.periods import days_from, local_zone
 
 
 class Command(BaseCommand):
@@ -25,10 +25,9 @@ class Command(BaseCommand):
         now = timezone.now()
         today = now.astimezone(local_zone()).date()
         if all:
-            first = rollups.first_case_day() or today
-            wanted = {first + timedelta(days=i) for i in range((today - first).days + 1)}
+            wanted = days_from(rollups.first_case_day() or today, today)
         elif days is not None:
-            wanted = {today - timedelta(days=i) for i in range(days + 1)}
+            wanted = days_from(today - timedelta(days=days), today)
         else:
             wanted = rollups.days_to_refresh(now=now)
         started = time.perf_counter()
