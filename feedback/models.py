@@ -208,6 +208,7 @@ class CaseEvent(models.Model):
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
         RULE_MATCHED = "rule_matched", _("Rule matched")
+        TRIAGED = "triaged", _("Triage model")
         ROUTED = "routed", _("Routed")
         NOTIFIED = "notified", _("Notified")
         STATUS_CHANGED = "status_changed", _("Status changed")

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +116,16 @@ class Department(models.Model):
         choices=AssignmentMode.choices,
         default=AssignmentMode.OWNER,
         help_text=_("Members who are absent are skipped."),
+    )
+    triage_threshold = models.FloatField(
+        _("model confidence to route here"),
+        default=0.55,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_(
+            "When no rule sets a department and the triage model is at least this sure a case "
+            "belongs here, it is routed here; below it the case goes to the fallback department "
+            "with the model's suggestion. 1 turns automatic routing here off."
+        ),
     )
     # Who got the department's previous case, for round robin.
     last_assigned = models.ForeignKey(
@@ -283,9 +294,10 @@ class RuleCondition(models.Model):
     class Group(models.TextChoices):
         ALL = "all", _("All of")
         ANY = "any", _("Any of")
+        NONE = "none", _("None of")
 
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
-    group = models.CharField(_("group"), max_length=3, choices=Group.choices, default=Group.ALL)
+    group = models.CharField(_("group"), max_length=4, choices=Group.choices, default=Group.ALL)
     field = models.CharField(_("field"), max_length=40)
     operator = models.CharField(_("operator"), max_length=20)
     value = models.TextField(
@@ -501,3 +513,52 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class TriageVersion(models.Model):
+    """One trained triage model (``routing.triage.TriageModel``), stored for every worker.
+
+    Exactly one version is live; the others are kept so an administrator can
+    roll back. Training never replaces a model in place: it adds a version.
+    """
+
+    class Status(models.TextChoices):
+        LIVE = "live", _("Live")
+        CANDIDATE = "candidate", _("Candidate")
+        RETIRED = "retired", _("Retired")
+        REJECTED = "rejected", _("Rejected: worse than the live model")
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CANDIDATE)
+    # The fitted model, as ``TriageModel.to_bytes`` wrote it.
+    blob = models.BinaryField(_("model"), editable=False)
+    created_at = models.DateTimeField(_("trained at"), auto_now_add=True)
+    train_seconds = models.FloatField(_("training time (s)"), default=0)
+    corpus_examples = models.PositiveIntegerField(_("starter corpus messages"), default=0)
+    case_examples = models.PositiveIntegerField(_("settled cases"), default=0)
+    corrections = models.PositiveIntegerField(_("re-routed cases"), default=0)
+    # Candidate and live model on the held-out recent cases.
+    evaluation = models.JSONField(_("evaluation"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    promoted_at = models.DateTimeField(_("made live"), null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("made live by"),
+    )
+
+    class Meta:
+        verbose_name = _("triage model")
+        verbose_name_plural = _("triage models")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="live"), name="one_live_triage_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.get_status_display()})"

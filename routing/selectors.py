@@ -224,6 +224,7 @@ def rule_spec(rule: Rule) -> RuleSpec:
         version=rule.version,
         all_of=tuple((c.field, c.operator, c.value) for c in conditions if c.group == "all"),
         any_of=tuple((c.field, c.operator, c.value) for c in conditions if c.group == "any"),
+        none_of=tuple((c.field, c.operator, c.value) for c in conditions if c.group == "none"),
         add_tags=tuple(t.slug for t in rule.add_tags.all()),
         set_priority=rule.set_priority,
         set_department=rule.set_department.slug if rule.set_department else "",

@@ -14,10 +14,13 @@ from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
 
 from .assignment import REASON_ROUND_ROBIN, Assignment
+from .learning import live_triage
 from .models import AssignmentMode, Department, Notification, Rule, SLAPolicy, Tag
 from .notifiers import NOTIFIERS
+from .rules import Decision, Facts
 from .selectors import active_ruleset, assignee_for, facts_for_case, fallback_department, sla_calendar
 from .sla import add_business_time
+from .triage import FALLBACK, MODEL, RULE, Triage, combine
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,12 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     case = Case.objects.select_related("customer").filter(pk=case_id).first()
     if case is None or case.routed_at is not None:
         return False
-    decision = active_ruleset().evaluate(facts_for_case(case, today=timezone.localdate(now)))
+    facts = facts_for_case(case, today=timezone.localdate(now))
+    decision = active_ruleset().evaluate(facts)
+    triage = _triage(decision, facts)
     department = (
-        Department.objects.select_related("sla_policy__calendar").filter(slug=decision.department).first()
-        if decision.department
+        Department.objects.select_related("sla_policy__calendar").filter(slug=triage.department).first()
+        if triage.decided_by != FALLBACK
         else None
     ) or fallback_department()
     policy = (
@@ -74,7 +79,7 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
             routed_at=now,
             first_response_due_at=add_business_time(now, first_response_hours, calendar),
             resolution_due_at=add_business_time(now, resolution_hours, calendar),
-            decision=decision.as_dict(),
+            decision={**decision.as_dict(), "triage": triage.as_dict()},
             routing_attempts=F("routing_attempts") + 1,
             # update() skips auto_now; the dashboards' refresh looks for changed cases by it.
             updated_at=now,
@@ -89,7 +94,7 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
             Rule.objects.filter(pk__in=[m.rule_id for m in decision.matches]).update(
                 hit_count=F("hit_count") + 1, last_matched_at=now
             )
-        case.tags.add(*Tag.objects.filter(slug__in=decision.tags))
+        case.tags.add(*Tag.objects.filter(slug__in=triage.tags))
         if watchers:
             case.watchers.add(*watchers)
         CaseEvent.objects.bulk_create(
@@ -107,6 +112,7 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                 )
                 for match in decision.matches
             ]
+            + _triage_events(case, triage, at=now)
             + [
                 CaseEvent(
                     case=case,
@@ -116,7 +122,7 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                     data={
                         "department": department.slug,
                         **assignment.as_dict(),
-                        "fallback": department.slug != decision.department,
+                        "fallback": triage.decided_by == FALLBACK or department.slug != triage.department,
                         "sla_policy": policy.name,
                         "business_hours": calendar is not None,
                     },
@@ -132,6 +138,54 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                     told.add(recipient_id)
                     notification_create(case_id=case_id, recipient_id=recipient_id, event=event)
     return True
+
+
+def _triage(decision: Decision, facts: Facts) -> Triage:
+    """The rules' decision completed by the live triage model, if there is one."""
+    live = live_triage()
+    if live is None:
+        return combine(decision, None, fallback="")
+    return combine(
+        decision,
+        live.model.predict_one(facts),
+        fallback=live.fallback,
+        thresholds=live.thresholds,
+        version=live.version,
+    )
+
+
+def _triage_events(case: Case, triage: Triage, *, at: datetime) -> list[CaseEvent]:
+    """The timeline's line for what the model said (none without a model)."""
+    prediction = triage.prediction
+    if prediction is None:
+        return []
+    said = _("Model v%(version)s: %(department)s, %(confidence)d %% sure") % {
+        "version": triage.version,
+        "department": prediction.department,
+        "confidence": round(100 * prediction.confidence),
+    }
+    if triage.decided_by == MODEL:
+        outcome = _("routed there (threshold %(threshold)d %%).") % {
+            "threshold": round(100 * triage.threshold)
+        }
+    elif triage.suggestion:
+        outcome = _(
+            "below the %(threshold)d %% threshold: sent to the fallback department with the suggestion."
+        ) % {"threshold": round(100 * triage.threshold)}
+    elif triage.decided_by == RULE:
+        outcome = _("a rule set the department.")
+    else:
+        outcome = _("no other department is meant.")
+    words = ", ".join(prediction.words)
+    return [
+        CaseEvent(
+            case=case,
+            kind=CaseEvent.Kind.TRIAGED,
+            at=at,
+            text=f"{said} — {outcome}" + (f" ({words})" if words else ""),
+            data=triage.as_dict(),
+        )
+    ]
 
 
 def _assignee(department: Department, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:

@@ -85,6 +85,7 @@ def spec_from_dict(
         "version": version,
         "all_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "all"),
         "any_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "any"),
+        "none_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "none"),
         "add_tags": tuple(data.get("add_tags") or ()),
         "set_priority": data.get("set_priority") or "",
         "set_department": data.get("set_department") or "",

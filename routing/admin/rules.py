@@ -43,6 +43,12 @@ class RuleConditionForm(forms.ModelForm):
         model = RuleCondition
         fields = ["group", "field", "operator", "value"]
         widgets = {"value": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        help_texts = {
+            "group": _(
+                "A rule matches when all its “All of” conditions hold, at least one of its “Any of” "
+                "conditions holds (if it has any) and none of its “None of” conditions holds."
+            )
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,10 @@ keyword the message lacks is skipped without looking at its other
 conditions. Regular expressions work the same way: all of a field's
 patterns run together in one RE2 set, one pass over the text, and only
 the rules whose patterns hit are visited.
+
+None-of conditions (exclusions such as "hace falta" next to "falta") are
+found by the same index and the same RE2 sets, but they never decide
+which rules are visited: they can only turn a visited rule down.
 """
 
 from collections import Counter
@@ -50,13 +54,19 @@ class Facts:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A rule as the engine sees it; conditions are ``(field, operator, value)``."""
+    """A rule as the engine sees it; conditions are ``(field, operator, value)``.
+
+    The rule matches when every ``all_of`` condition holds, at least one
+    ``any_of`` condition holds (or there are none) and no ``none_of``
+    condition holds.
+    """
 
     id: int
     name: str
     version: int = 1
     all_of: tuple[tuple[str, str, str], ...] = ()
     any_of: tuple[tuple[str, str, str], ...] = ()
+    none_of: tuple[tuple[str, str, str], ...] = ()
     add_tags: tuple[str, ...] = ()
     set_priority: str = ""
     set_department: str = ""
@@ -108,6 +118,11 @@ class _CompiledRule:
     spec: RuleSpec
     all_of: tuple[Condition, ...]
     any_of: tuple[Condition, ...]
+    none_of: tuple[Condition, ...] = ()
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return self.all_of + self.any_of + self.none_of
 
 
 def validate_rule(spec: RuleSpec) -> None:
@@ -136,6 +151,7 @@ def _compile(spec: RuleSpec) -> _CompiledRule:
         spec,
         tuple(compile_condition(*c) for c in spec.all_of),
         tuple(compile_condition(*c) for c in spec.any_of),
+        tuple(compile_condition(*c) for c in spec.none_of),
     )
 
 
@@ -148,7 +164,8 @@ class RuleSet:
         exact: dict[str, dict[int, set[str]]] = {}
         prefix: dict[str, dict[int, set[str]]] = {}
         for rule in self.rules:
-            for cond in rule.all_of + rule.any_of:
+            # None-of terms too: _match must see whether they occur.
+            for cond in rule.conditions:
                 for term in cond.terms:
                     table = prefix if term.prefix else exact
                     table.setdefault(cond.field, {}).setdefault(len(term.words), set()).add(term.key)
@@ -162,7 +179,7 @@ class RuleSet:
         """Per field, one RE2 set of every distinct pattern, and each pattern's hit key."""
         patterns: dict[str, dict[str, str]] = {}
         for rule in self.rules:
-            for cond in rule.all_of + rule.any_of:
+            for cond in rule.conditions:
                 if cond.pattern is not None:
                     patterns.setdefault(cond.field, {})[cond.value] = cond.hit_keys[0]
         sets = {}
@@ -181,7 +198,9 @@ class RuleSet:
         any-of list when it holds only keyword conditions. A rule can match
         only if a term of each of its gates occurs in the message, so
         ``self._gates[field][term]`` lists the gates a found term opens and
-        a rule is visited only once all its gates are open.
+        a rule is visited only once all its gates are open. None-of
+        conditions are never gates: their terms occurring can only rule a
+        rule out, so a rule with nothing else to wait for stays ungated.
         """
         self._gates: dict[str, dict[str, list[int]]] = {}
         self._gate_rule: list[int] = []
@@ -296,6 +315,9 @@ class RuleSet:
             if not any_hits:
                 return None
             found.extend(any_hits)
+        # Exclusions say nothing about why a rule matched, so they add no hits.
+        if any(self._check(c, facts, indexes, hits) for c in rule.none_of):
+            return None
         return found
 
     @staticmethod

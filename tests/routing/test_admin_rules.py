@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from routing.models import Rule, RuleCondition, RuleTrial, Tag
+from routing.selectors import rule_spec
 from routing.transfer import rule_to_dict
 from routing.versions import rule_set_enabled
 
@@ -92,6 +93,40 @@ class TestConditionValidation:
         assert list(rule.conditions.values_list("field", "operator", "value")) == [
             ("text", "contains_any", "retras*, late")
         ]
+
+    def test_a_none_of_condition_is_saved_with_its_group(self, client):
+        response = client.post(
+            ADD_URL,
+            rule_data(
+                condition(value="falta el, faltan"),
+                condition(group="none", value="falta el ticket, hace falta"),
+            ),
+        )
+
+        assert response.status_code == 302
+        rule = Rule.objects.get()
+        assert list(rule.conditions.values_list("group", "value")) == [
+            ("any", "falta el, faltan"),
+            ("none", "falta el ticket, hace falta"),
+        ]
+        assert rule_spec(rule).none_of == (("text", "contains_any", "falta el ticket, hace falta"),)
+
+    def test_the_none_of_group_is_offered(self, client):
+        response = client.get(ADD_URL)
+
+        assert '<option value="none">None of</option>' in response.text
+
+    def test_it_refuses_a_none_of_condition_with_a_bad_regular_expression(self, client):
+        response = client.post(
+            ADD_URL, rule_data(condition(), condition(group="none", operator="regex", value="(ticket"))
+        )
+
+        assert response.status_code == 200
+        [(code, message)] = condition_errors(response)["value"]
+        assert code == "bad_regex"
+        assert message.startswith("Invalid regular expression: ")
+        assert message in response.text
+        assert not Rule.objects.exists()
 
     def test_it_refuses_an_unknown_field(self, client):
         response = client.post(ADD_URL, rule_data(condition(field="colour")))

@@ -11,7 +11,8 @@ from django.utils import translation
 
 from cxportal.errors import ApplicationError
 from routing.models import Priority, Rule, RuleVersion
-from routing.transfer import rule_clone, rule_to_dict, rules_export, rules_import
+from routing.selectors import rule_spec
+from routing.transfer import rule_clone, rule_to_dict, rules_export, rules_import, spec_from_dict
 
 from ..factories import RuleConditionFactory, RuleFactory, SLAPolicyFactory, TagFactory, UserFactory
 
@@ -75,6 +76,48 @@ def test_export_then_replace_import_gives_back_the_same_rules(rules):
 
     assert sorted(result.created) == ["Late delivery", "Refund"]
     assert exported() == data
+
+
+def test_none_of_conditions_survive_export_and_import(db):
+    rule = RuleFactory(name="Missing item", order=30, set_priority=Priority.HIGH)
+    RuleConditionFactory(rule=rule, group="any", value="falta el, faltan")
+    RuleConditionFactory(rule=rule, group="none", value="falta el ticket, hace falta")
+    RuleConditionFactory(rule=rule, group="none", field="subject", operator="regex", value=r"^re:")
+    data = exported()
+    Rule.objects.all().delete()
+
+    rules_import(data=data, replace=True)
+
+    assert exported() == data
+    spec = rule_spec(Rule.objects.get(name="Missing item"))
+    assert spec.any_of == (("text", "contains_any", "falta el, faltan"),)
+    assert spec.none_of == (
+        ("text", "contains_any", "falta el ticket, hace falta"),
+        ("subject", "regex", "^re:"),
+    )
+    assert spec_from_dict(data["rules"][0]).none_of == spec.none_of
+
+
+def test_a_file_without_none_of_conditions_reads_as_before(rules):
+    data = exported()
+
+    spec = spec_from_dict(data["rules"][0])
+
+    assert spec.none_of == ()
+    assert spec.all_of == (("days_late", "gt", "2"),)
+
+
+def test_an_invalid_none_of_condition_is_refused_by_name(rules):
+    data = exported()
+    data["rules"][1]["conditions"].append(
+        {"group": "none", "field": "message", "operator": "regex", "value": "(ticket"}
+    )
+
+    with translation.override("en"), pytest.raises(ApplicationError) as error:
+        rules_import(data=data)
+
+    assert error.value.code == "bad_regex"
+    assert str(error.value.message).startswith("Rule “Refund”: Invalid regular expression: ")
 
 
 def test_importing_the_same_file_again_changes_nothing(rules):

@@ -223,6 +223,82 @@ class TestConditionGroups:
         assert matches(RuleSet([RuleSpec(id=1, name="Always", add_tags=("hit",))]), message="anything")
 
 
+MISSING_ITEM = RuleSpec(
+    id=1,
+    name="Missing item",
+    any_of=(("text", "contains_any", "falta el, faltan"),),
+    none_of=(("text", "contains_any", "falta el ticket, hace falta"),),
+    add_tags=("hit",),
+)
+
+
+class TestNoneOf:
+    def test_a_none_of_phrase_excludes_a_misleading_idiom(self):
+        ruleset = RuleSet([MISSING_ITEM])
+        assert matches(ruleset, message="En la caja falta el cargador")
+        assert not matches(ruleset, message="Me falta el ticket de compra")
+        assert not matches(ruleset, subject="Hace falta", message="faltan dos tornillos")
+        assert not matches(ruleset, message="Todo correcto")
+
+    def test_a_none_of_regex_excludes_the_rule(self):
+        ruleset = tagging(
+            ("message", "contains_any", "reembolso"), none_of=(("subject", "regex", r"^\s*re:"),)
+        )
+        assert matches(ruleset, subject="Reembolso", message="Quiero un reembolso")
+        assert not matches(ruleset, subject="RE: pedido", message="Quiero un reembolso")
+
+    def test_a_pattern_can_be_wanted_by_one_rule_and_excluded_by_another(self):
+        # Both rules share one entry of the field's RE2 set.
+        ruleset = RuleSet(
+            [
+                RuleSpec(id=1, name="Order", any_of=(("message", "regex", r"ped-\d+"),), add_tags=("order",)),
+                RuleSpec(
+                    id=2,
+                    name="No order",
+                    all_of=(("kind", "equals", "complaint"),),
+                    none_of=(("message", "regex", r"ped-\d+"),),
+                    add_tags=("no-order",),
+                ),
+            ]
+        )
+        assert ruleset.evaluate(Facts(kind="complaint", message="el PED-42 no llega")).tags == ["order"]
+        assert ruleset.evaluate(Facts(kind="complaint", message="no llega")).tags == ["no-order"]
+
+    def test_all_of_and_none_of_alone(self):
+        ruleset = tagging(
+            ("kind", "equals", "complaint"), group="all_of", none_of=(("text", "contains_any", "gracias"),)
+        )
+        assert matches(ruleset, kind="complaint", message="Llegó tarde")
+        assert not matches(ruleset, kind="complaint", message="Gracias, pero llegó tarde")
+        assert not matches(ruleset, kind="praise", message="Llegó pronto")
+
+    def test_none_of_alone_matches_everything_else(self):
+        ruleset = RuleSet(
+            [
+                RuleSpec(
+                    id=1, name="Not thanks", none_of=(("text", "contains_any", "gracias"),), add_tags=("hit",)
+                )
+            ]
+        )
+        assert matches(ruleset, message="hola")
+        assert matches(ruleset, message="")
+        assert not matches(ruleset, message="muchas gracias")
+
+    def test_the_explanation_names_only_the_conditions_that_held(self):
+        decision = RuleSet([MISSING_ITEM]).evaluate(Facts(message="Falta el cargador"))
+        (match,) = decision.matches
+        assert [(h.field, h.operator, h.value, h.matched) for h in match.conditions] == [
+            ("text", "contains_any", "falta el, faltan", ["falta el"])
+        ]
+
+    def test_an_invalid_none_of_condition_is_refused(self):
+        with pytest.raises(RuleError) as caught:
+            validate_rule(
+                RuleSpec(id=1, name="Bad", none_of=(("message", "regex", "(falta"),), add_tags=("x",))
+            )
+        assert caught.value.code == "bad_regex"
+
+
 # --- Refusing invalid rules -----------------------------------------------------
 
 
@@ -431,13 +507,14 @@ def random_condition(rnd: random.Random) -> tuple[str, str, str]:
     return ("segment", "equals", "vip")
 
 
-def random_ruleset(rnd: random.Random, size: int) -> RuleSet:
+def random_ruleset(rnd: random.Random, size: int, *, none_of: bool = False) -> RuleSet:
     specs = [
         RuleSpec(
             id=i,
             name=f"Random {i}",
             all_of=tuple(random_condition(rnd) for _ in range(rnd.choice([0, 0, 1, 2]))),
             any_of=tuple(random_condition(rnd) for _ in range(rnd.choice([0, 1, 2, 3]))),
+            none_of=tuple(random_condition(rnd) for _ in range(rnd.choice([0, 1, 2]) if none_of else 0)),
             add_tags=(f"t{i}",),
             set_priority=rnd.choice(["", "low", "high", "urgent"]),
             set_department=rnd.choice(["", "logistics", "billing"]),
@@ -475,6 +552,54 @@ class TestSkippingUnreachableRules:
                     ruleset.evaluate(facts).as_dict()
                     == ruleset.evaluate(facts, skip_unreachable=False).as_dict()
                 ), facts
+
+    def test_none_of_conditions_change_nothing_about_skipping(self):
+        rnd = random.Random(20261202)
+        for _ in range(40):
+            ruleset = random_ruleset(rnd, rnd.randint(1, 30), none_of=True)
+            for _ in range(25):
+                facts = random_facts(rnd)
+                assert (
+                    ruleset.evaluate(facts).as_dict()
+                    == ruleset.evaluate(facts, skip_unreachable=False).as_dict()
+                ), facts
+
+    @pytest.mark.parametrize(
+        "message",
+        [
+            "hola",
+            "falta el cargador",
+            "me falta el ticket",
+            "hace falta",
+            "ticket",
+            "faltan piezas, hace falta",
+        ],
+    )
+    def test_none_of_terms_open_no_gates(self, message):
+        ruleset = RuleSet(
+            [
+                MISSING_ITEM,
+                RuleSpec(
+                    id=2,
+                    name="Claims without a ticket",
+                    all_of=(("kind", "equals", "claim"),),
+                    none_of=(("text", "contains_any", "ticket"),),
+                    add_tags=("claim",),
+                ),
+                RuleSpec(
+                    id=3,
+                    name="Missing, gated",
+                    all_of=(("message", "contains_any", "falta*"),),
+                    none_of=(("message", "contains_any", "ticket"),),
+                    add_tags=("gated",),
+                ),
+            ]
+        )
+        facts = Facts(kind="claim", message=message)
+        skipping = ruleset.evaluate(facts)
+        assert skipping.as_dict() == ruleset.evaluate(facts, skip_unreachable=False).as_dict()
+        # A rule reached only through its none-of terms would be visited for nothing.
+        assert ("claim" in skipping.tags) is ("ticket" not in message)
 
     def test_a_rule_without_keywords_is_never_skipped(self):
         ruleset = RuleSet(

@@ -1,0 +1,258 @@
+"""The learned triage model: department and tags from what the customer wrote.
+
+Plain Python with scikit-learn, no ORM: examples in, a model out, and a
+model answers for messages (anything with ``subject``, ``message``,
+``language``, ``kind`` and ``channel``, such as the rules engine's
+``Facts``). Features are TF-IDF weights of the character n-grams of each
+word (robust to typos, missing accents and word endings: "reembolzo",
+"devolucion", "delivary") and of word unigrams and bigrams, plus the
+language, kind and channel as tokens of their own. One logistic
+regression gives the department probabilities; one per tag gives the tags.
+Logistic regression keeps its probabilities close to observed frequencies
+(``bench/triage.py`` prints the calibration error) and its weights explain
+each answer word by word.
+"""
+
+import pickle
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from .text import prepare, words_of
+
+# A tag is given when the model is at least this sure of it, at most this many.
+TAG_THRESHOLD = 0.5
+MAX_TAGS = 2
+# Words named in an explanation.
+EXPLAIN_WORDS = 5
+# Bumped when a change here makes older stored models unreadable.
+FORMAT = 1
+
+
+class Message(Protocol):
+    subject: str
+    message: str
+    language: str
+    kind: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: the starter corpus, or a case the organisation settled."""
+
+    subject: str
+    message: str
+    department: str
+    tags: tuple[str, ...] = ()
+    language: str = ""
+    kind: str = ""
+    channel: str = ""
+    # Corrections by staff weigh more than the starter corpus.
+    weight: float = 1.0
+
+
+@dataclass
+class Prediction:
+    """What the model says about one message."""
+
+    department: str
+    confidence: float
+    probabilities: dict[str, float]
+    tags: list[str]
+    tag_probabilities: dict[str, float]
+    words: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "department": self.department,
+            "confidence": round(self.confidence, 4),
+            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+            "tags": self.tags,
+            "tag_probabilities": {k: round(v, 4) for k, v in self.tag_probabilities.items() if v >= 0.05},
+            "words": self.words,
+        }
+
+
+def _meta(item: Message) -> str:
+    # The tokens cannot occur in prepared text: it has no capitals.
+    return f" zzLANG{item.language or 'x'} zzKIND{item.kind or 'x'} zzCHAN{item.channel or 'x'}"
+
+
+class TriageModel:
+    """A fitted model; build one with ``TriageModel.train``."""
+
+    def __init__(
+        self,
+        chars: TfidfVectorizer,
+        words: TfidfVectorizer,
+        departments: LogisticRegression,
+        tags: dict[str, LogisticRegression],
+    ):
+        self.chars = chars
+        self.words = words
+        self.departments = departments
+        self.tag_models = tags
+        self.format = FORMAT
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(c) for c in self.departments.classes_]
+
+    @classmethod
+    def train(
+        cls,
+        examples: Sequence[Example],
+        *,
+        c_departments: float = 20.0,
+        c_tags: float = 10.0,
+        max_char_features: int = 300_000,
+    ) -> "TriageModel":
+        """Fit a model on ``examples``; each department needs at least one."""
+        if len({e.department for e in examples}) < 2:
+            raise ValueError("A triage model needs examples of at least two departments.")
+        texts = [prepare(e.subject, e.message) for e in examples]
+        chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            min_df=2,
+            sublinear_tf=True,
+            max_features=max_char_features,
+            dtype=np.float32,
+        )
+        words = TfidfVectorizer(
+            analyzer="word",
+            token_pattern=r"(?u)\b\w+\b",
+            lowercase=False,
+            ngram_range=(1, 2),
+            min_df=1,
+            sublinear_tf=True,
+            max_features=max_char_features // 3,
+            dtype=np.float32,
+        )
+        features = sparse.hstack(
+            [
+                chars.fit_transform(texts),
+                words.fit_transform([t + _meta(e) for t, e in zip(texts, examples, strict=True)]),
+            ],
+            format="csr",
+        )
+        weights = np.array([e.weight for e in examples], dtype=np.float64)
+        departments = LogisticRegression(C=c_departments, class_weight="balanced", max_iter=300)
+        departments.fit(features, [e.department for e in examples], sample_weight=weights)
+        tag_models: dict[str, LogisticRegression] = {}
+        for tag in sorted({t for e in examples for t in e.tags}):
+            target = np.array([tag in e.tags for e in examples])
+            if target.all() or not target.any():
+                continue
+            model = LogisticRegression(C=c_tags, max_iter=300, solver="liblinear")
+            tag_models[tag] = model.fit(features, target, sample_weight=weights)
+        return cls(chars, words, departments, tag_models)
+
+    def _features(self, items: Sequence[Message]) -> tuple[list[str], sparse.csr_matrix]:
+        texts = [prepare(i.subject, i.message) for i in items]
+        features = sparse.hstack(
+            [
+                self.chars.transform(texts),
+                self.words.transform([t + _meta(i) for t, i in zip(texts, items, strict=True)]),
+            ],
+            format="csr",
+        )
+        return texts, features
+
+    def predict(self, items: Sequence[Message], *, explain: bool = False) -> list[Prediction]:
+        """The department and tags of each of ``items``, with probabilities.
+
+        ``explain`` adds the words that weighed most for the department
+        given (slower: meant for one case at a time, not for evaluation).
+        """
+        if not items:
+            return []
+        texts, features = self._features(items)
+        probabilities = self.departments.predict_proba(features)
+        tag_probabilities = {
+            tag: model.predict_proba(features)[:, 1] for tag, model in self.tag_models.items()
+        }
+        classes = self.classes
+        predictions = []
+        for row, (text, probs) in enumerate(zip(texts, probabilities, strict=True)):
+            best = int(np.argmax(probs))
+            by_tag = {tag: float(p[row]) for tag, p in tag_probabilities.items()}
+            ranked = sorted(by_tag.items(), key=lambda kv: kv[1], reverse=True)
+            prediction = Prediction(
+                department=classes[best],
+                confidence=float(probs[best]),
+                probabilities={c: float(p) for c, p in zip(classes, probs, strict=True)},
+                tags=[tag for tag, p in ranked[:MAX_TAGS] if p >= TAG_THRESHOLD],
+                tag_probabilities=by_tag,
+            )
+            if explain:
+                prediction.words = self._explain(text, features[row], best)
+            predictions.append(prediction)
+        return predictions
+
+    def predict_one(self, item: Message, *, explain: bool = True) -> Prediction:
+        return self.predict([item], explain=explain)[0]
+
+    def _explain(self, text: str, row: sparse.csr_matrix, klass: int) -> list[str]:
+        """The words of ``text`` that pushed hardest towards department ``klass``.
+
+        A word's weight is what its own features (its character n-grams and
+        the word itself) add to the class's score over the average class.
+        """
+        coef = self.departments.coef_
+        weights = coef[klass] - coef.mean(axis=0)
+        values = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        char_vocabulary = self.chars.vocabulary_
+        word_vocabulary = self.words.vocabulary_
+        offset = len(char_vocabulary)
+        analyse = self.chars.build_analyzer()
+        scores: dict[str, float] = {}
+        for word in set(words_of(text)):
+            if len(word) < 2 or word.isdigit():
+                continue
+            columns = {char_vocabulary[g] for g in analyse(word) if g in char_vocabulary}
+            if word in word_vocabulary:
+                columns.add(offset + word_vocabulary[word])
+            score = sum(values.get(col, 0.0) * weights[col] for col in columns)
+            if score > 0:
+                scores[word] = score
+        return [w for w, _ in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:EXPLAIN_WORDS]]
+
+    def to_bytes(self) -> bytes:
+        """The model as bytes to store (compressed pickle)."""
+        return zlib.compress(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL), 6)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> "TriageModel":
+        """A model back from ``to_bytes``.
+
+        Only bytes this application wrote to its own database are ever read:
+        unpickling runs code, so a model never comes from outside.
+        """
+        model = pickle.loads(zlib.decompress(blob))
+        if not isinstance(model, cls) or getattr(model, "format", None) != FORMAT:
+            raise ValueError("Not a triage model of this version of CX Portal.")
+        return model
+
+
+def examples_from(items: Iterable[dict[str, Any]]) -> list[Example]:
+    """Examples from labelled dicts (the corpus files or the test data's format)."""
+    return [
+        Example(
+            subject=item.get("subject") or "",
+            message=item.get("message") or "",
+            department=item.get("department") or item["expected_department"],
+            tags=tuple(item.get("tags", item.get("expected_tags")) or ()),
+            language=item.get("language") or "",
+            kind=item.get("kind") or "",
+            channel=item.get("channel") or "",
+        )
+        for item in items
+    ]
