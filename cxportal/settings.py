@@ -243,6 +243,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "kwargs": {"recent": env.int("CX_DASHBOARD_RECOMPUTE_DAYS", default=35)},
     },
+    # Nightly, a triage model that has learnt the day's re-routes and resolutions
+    # (live only if it is not worse than the live one on recent cases).
+    "retrain-triage-model": {
+        "task": "routing.tasks.retrain_triage",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 CACHES = {

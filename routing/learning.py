@@ -234,6 +234,7 @@ def triage_promote(
 ) -> TriageVersion:
     """Make ``version`` the live model (a newer one, or an older one to roll back)."""
     now = now or timezone.now()
+    version.refresh_from_db(fields=["status"])
     if version.status == TriageVersion.Status.LIVE:
         return version
     with transaction.atomic():

@@ -110,3 +110,11 @@ def run_rule_trial(trial_id: int) -> bool:
     from .whatif import rule_trial_run
 
     return rule_trial_run(trial_id=trial_id)
+
+
+@shared_task
+def retrain_triage() -> int:
+    """Train a triage model on the settled cases (beat, nightly); returns its version."""
+    from .learning import triage_train
+
+    return triage_train().version
