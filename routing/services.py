@@ -183,7 +183,8 @@ def _triage_events(case: Case, triage: Triage, *, at: datetime) -> list[CaseEven
             kind=CaseEvent.Kind.TRIAGED,
             at=at,
             text=f"{said} — {outcome}" + (f" ({words})" if words else ""),
-            data=triage.as_dict(),
+            # The whole answer is in the case's decision; the line names the version.
+            data={"version": triage.version, "decided_by": triage.decided_by},
         )
     ]
 

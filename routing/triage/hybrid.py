@@ -63,39 +63,13 @@ def combine(
 
     model_tags = [tag for tag in prediction.tags if tag not in decision.tags]
     tags = [*decision.tags, *model_tags]
+    said = {"prediction": prediction, "version": version, "model_tags": model_tags}
     if decision.department:
-        return Triage(
-            decision.department, RULE, tags, prediction=prediction, version=version, model_tags=model_tags
-        )
+        return Triage(decision.department, RULE, tags, **said)
     threshold = thresholds.get(prediction.department, DEFAULT_THRESHOLD)
     if prediction.department == fallback:
         # The model agrees nobody else is meant: nothing to suggest.
-        return Triage(
-            fallback,
-            FALLBACK,
-            tags,
-            prediction=prediction,
-            threshold=threshold,
-            version=version,
-            model_tags=model_tags,
-        )
+        return Triage(fallback, FALLBACK, tags, threshold=threshold, **said)
     if prediction.confidence >= threshold:
-        return Triage(
-            prediction.department,
-            MODEL,
-            tags,
-            prediction=prediction,
-            threshold=threshold,
-            version=version,
-            model_tags=model_tags,
-        )
-    return Triage(
-        fallback,
-        FALLBACK,
-        tags,
-        suggestion=prediction.department,
-        prediction=prediction,
-        threshold=threshold,
-        version=version,
-        model_tags=model_tags,
-    )
+        return Triage(prediction.department, MODEL, tags, threshold=threshold, **said)
+    return Triage(fallback, FALLBACK, tags, suggestion=prediction.department, threshold=threshold, **said)
