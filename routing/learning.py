@@ -10,6 +10,7 @@ one; a change of live version reaches each worker on its next case, with
 no restart (as rule changes do).
 """
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None 
             "v": live.version,
             "l": 100 * live_accuracy,
         }
-    model = TriageModel.train(corpus + cases) if promote else None
+    model = (TriageModel.train(corpus + cases) if cases else starter_model()) if promote else None
     seconds = time.monotonic() - started
     fields = {
         "train_seconds": round(seconds, 2),
@@ -215,6 +216,15 @@ def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None 
         return _store(blob=candidate.to_bytes(), status=TriageVersion.Status.REJECTED, **fields)
     stored = _store(blob=model.to_bytes(), status=TriageVersion.Status.CANDIDATE, **fields)
     return triage_promote(version=stored, actor=actor, now=now)
+
+
+@functools.cache
+def starter_model() -> TriageModel:
+    """The model trained on the starter corpus alone: what an organisation starts with.
+
+    The same corpus always gives the same model, so a process trains it once.
+    """
+    return TriageModel.train(examples_from(starter_corpus()))
 
 
 def _store(**fields) -> TriageVersion:

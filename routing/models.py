@@ -119,7 +119,7 @@ class Department(models.Model):
     )
     triage_threshold = models.FloatField(
         _("model confidence to route here"),
-        default=0.55,
+        default=0.5,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text=_(
             "When no rule sets a department and the triage model is at least this sure a case "

@@ -23,7 +23,9 @@ def demo_ruleset() -> RuleSet:
     """The demo organisation's rules as ``seed_demo`` stores them.
 
     Each demo rule becomes one *any of* condition, "subject or message
-    contains any of" its keywords, plus its extra conditions as *all of*.
+    contains any of" its keywords, its extra conditions as *all of*, and
+    its exclusions, if any, as one *none of* condition, "subject or message
+    contains any of" the exclusion keywords.
     """
     return RuleSet(
         RuleSpec(
@@ -31,11 +33,14 @@ def demo_ruleset() -> RuleSet:
             name=name,
             any_of=(("text", "contains_any", keywords),),
             all_of=tuple(extra),
+            none_of=(("text", "contains_any", exclusions),) if exclusions else (),
             add_tags=tuple(tags),
             set_department=department,
             set_priority=priority,
         )
-        for name, order, keywords, extra, tags, department, priority in sorted(demo.RULES, key=lambda r: r[1])
+        for name, order, keywords, extra, tags, department, priority, exclusions in sorted(
+            demo.RULES, key=lambda r: r[1]
+        )
     )
 
 

@@ -20,10 +20,12 @@ from routing.models import Department, Priority
 from routing.rules import FIELDS, OPERATORS
 from routing.selectors import departments_of, sees_all_departments, works_in_department_q
 from routing.services import case_reroute
+from routing.triage import MODEL
 
 from ..models import Case, CaseEvent, Status, SurveyResponse
 from ..selectors import cases_visible_to, overdue_q
 from ..services import case_add_note, case_assign, case_change_status, case_reply, case_take_ownership
+from .case_triage import CaseTriageMixin, describe_triage
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -140,7 +142,7 @@ class CaseForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(CaseTriageMixin, admin.ModelAdmin):
     form = CaseForm
     list_display = (
         "reference",
@@ -237,14 +239,15 @@ class CaseAdmin(admin.ModelAdmin):
         return queryset.order_by(*ordering) if ordering else queryset
 
     def get_fieldsets(self, request, obj=None):
+        fieldsets = self.with_accept_button(self.fieldsets, request, obj)
         # The note field only exists on the form of those who may change the case.
         if self.has_change_permission(request, obj):
-            return (*self.fieldsets, self.note_fieldset)
-        return self.fieldsets
+            return (*fieldsets, self.note_fieldset)
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         fields = flatten_fieldsets(self.fieldsets)
-        return [name for name in fields if name not in self.editable_fields]
+        return [*(name for name in fields if name not in self.editable_fields), self.accept_field]
 
     def has_add_permission(self, request):
         # Staff entry on behalf of a customer will go through case_create, not this form.
@@ -296,12 +299,16 @@ class CaseAdmin(admin.ModelAdmin):
         decision = obj.decision or {}
         if not decision:
             return _("Not routed yet.")
+        # What the triage model said, for cases routed since it exists.
+        triage = describe_triage(decision)
         matches = decision.get("matches") or []
         if not matches:
-            return _("No rule matched: the case went to the fallback department.")
+            return triage or _("No rule matched: the case went to the fallback department.")
         department_rule = next(
             (m["name"] for m in matches if m.get("rule_id") == decision.get("department_rule_id")), None
         )
+        if department_rule is None and (decision.get("triage") or {}).get("decided_by") == MODEL:
+            department_rule = _("the triage model")
         summary = format_html(
             "<p>{}: {} · {}: {} · {}: {}</p>",
             _("Tags"),
@@ -312,7 +319,7 @@ class CaseAdmin(admin.ModelAdmin):
             department_rule or _("no rule (fallback department)"),
         )
         rules = format_html_join("", "<li>{}</li>", ((self._describe_match(m),) for m in matches))
-        return format_html("{}<ul>{}</ul>", summary, rules)
+        return format_html("{}{}<ul>{}</ul>", triage, summary, rules)
 
     @staticmethod
     def _describe_match(match: dict) -> str:

@@ -3,7 +3,9 @@
 A rule is checked by the engine itself (``routing.rules``) before it is
 saved, so an invalid rule is refused here with the engine's own message and
 never reaches a worker. Rules keep their history, travel as JSON and can be
-tried on past cases before they go live (``rules``, ``rule_pages``).
+tried on past cases before they go live (``rules``, ``rule_pages``). The
+triage model's versions can be compared, rolled back and retrained
+(``triage``).
 """
 
-from . import config, rules, webhooks  # noqa: F401  (importing registers the admins)
+from . import config, rules, triage, webhooks  # noqa: F401  (importing registers the admins)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from feedback.selectors import cases_visible_to
@@ -23,11 +24,29 @@ from ..selectors import sees_all_departments
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "owner", "backup_owner", "assignment_mode", "sla_policy", "is_fallback")
+    list_display = (
+        "name",
+        "slug",
+        "owner",
+        "backup_owner",
+        "assignment_mode",
+        "sla_policy",
+        "is_fallback",
+        "triage_threshold",
+    )
     list_select_related = ("owner", "backup_owner", "sla_policy")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("members",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "triage_threshold":
+            # A fraction, not a percentage: say what its numbers mean.
+            field.help_text = format_lazy(
+                "{} {}", db_field.help_text, _("From 0 to 1: 0.5 means one chance in two, 0.8 four in five.")
+            )
+        return field
 
 
 class SLATargetInline(admin.TabularInline):

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='department',
             name='triage_threshold',
-            field=models.FloatField(default=0.55, help_text="When no rule sets a department and the triage model is at least this sure a case belongs here, it is routed here; below it the case goes to the fallback department with the model's suggestion. 1 turns automatic routing here off.", validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='model confidence to route here'),
+            field=models.FloatField(default=0.5, help_text="When no rule sets a department and the triage model is at least this sure a case belongs here, it is routed here; below it the case goes to the fallback department with the model's suggestion. 1 turns automatic routing here off.", validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='model confidence to route here'),
         ),
         migrations.CreateModel(
             name='TriageVersion',

@@ -71,6 +71,19 @@ class Report:
     # Hybrid: how many went by rule, by model, and to the fallback with a suggestion.
     decided_by: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     misses: list[dict[str, Any]] = field(default_factory=list)
+    # The model's confidence in its department, and whether it was right.
+    confidences: list[tuple[float, bool]] = field(default_factory=list)
+
+    def calibration_error(self, bins: int = 10) -> float:
+        """Expected calibration error: how far "80 % sure" is from right 80 % of the time."""
+        if not self.confidences:
+            return float("nan")
+        said, right = [0.0] * bins, [0] * bins
+        for confidence, was_right in self.confidences:
+            b = min(int(confidence * bins), bins - 1)
+            said[b] += confidence
+            right[b] += was_right
+        return sum(abs(s - r) for s, r in zip(said, right, strict=True)) / len(self.confidences)
 
 
 def compare(
@@ -96,6 +109,7 @@ def compare(
             language, expected, decision.department or fallback, expected_tags, set(decision.tags)
         )
         if prediction is not None:
+            report.confidences.append((prediction.confidence, prediction.department == expected))
             scores[MODEL].add(language, expected, prediction.department, expected_tags, set(prediction.tags))
         scores[HYBRID].add(language, expected, triage.department, expected_tags, set(triage.tags))
         if triage.department != expected:
@@ -138,4 +152,6 @@ def format_markdown(report: Report) -> str:
         lines.append(f"| balanced accuracy | {language or 'all'} | | " + " | ".join(cells) + " |")
     cells = [f"{report.scores[s].tag_macro_f1():.2f}" for s in systems]
     lines.append("| tag macro-F1 | all | | " + " | ".join(cells) + " |")
+    if report.confidences:
+        lines.append(f"\nModel calibration error (ECE, 10 bins): {report.calibration_error():.3f}")
     return "\n".join(lines)

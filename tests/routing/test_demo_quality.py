@@ -4,33 +4,72 @@ The sample (tests/data/labelled_messages.json) is written by hand, half in
 Spanish and half in English; its ``about`` notes say how it is labelled.
 """
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from routing import demo
+from routing.models import Rule
 from routing.quality import demo_ruleset, evaluate, format_table, load_labelled
+from routing.selectors import rule_specs
 
 # Agreed quality bar for the demo rules. Below it, a demo gives a wrong idea
 # of what keyword rules can do; above it we would be fitting the sample.
-PRECISION = 0.85
+# The rules now leave what they cannot tell apart to the triage model, so a
+# tag they add must be right nine times in ten.
+PRECISION = 0.90
 RECALL = 0.80
 DEPARTMENT_ACCURACY = 0.85
 
-# Where keywords cannot separate a topic from the words a customer uses for
-# something else, the bar is lower and says why.
-PRECISION_BY_TAG = {
-    # "no funciona" / "not working" is said of the shop's card reader or a
-    # web page as often as of a product: the words cannot tell what broke.
-    "product-defect": 0.80,
-    # Customers name the store to say where something happened ("returned it
-    # in store", "wrong price at the till"): the place is not always the topic.
-    "store-experience": 0.80,
+# Where the sample labels a topic by a word the rules no longer trust, the
+# bar is lower and says why.
+RECALL_BY_TAG = {
+    # The sample tags store-experience on any complaint that names a shop
+    # ("rude staff in the Glasgow store", "propongo más cajas en la tienda").
+    # The rules follow routing/triage/data/LABELS.md, where a rude shop
+    # assistant is staff-attitude alone and a suggestion is the contact
+    # centre's: "tienda" or "store" says where, not what went wrong.
+    "store-experience": 0.55,
+    # Praise is tagged only on messages filed as praise: in comments "great"
+    # and "genial" are as often sarcasm ("Ordered a 9, got a 6. Great.") as
+    # thanks, and a quarter of the sample's praise is filed as comments.
+    "praise": 0.70,
 }
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "labelled_messages.json"
-RULE_TAGS = [tag for rule in demo.RULES for tag in rule[4]]
-DEPARTMENT_BY_TAG = {tag: rule[5] for rule in sorted(demo.RULES, key=lambda r: r[1]) for tag in rule[4]}
+RULE_TAGS = list(dict.fromkeys(tag for rule in demo.RULES for tag in rule[4]))
+# How the sample was labelled: the department of its first tag in this order
+# (the order of the demo rules when it was written).
+TAG_PRECEDENCE = [
+    "delivery-delay",
+    "damaged-item",
+    "wrong-item",
+    "missing-item",
+    "billing-error",
+    "refund",
+    "product-defect",
+    "staff-attitude",
+    "store-experience",
+    "website-app",
+    "praise",
+    "suggestion",
+]
+DEPARTMENT_BY_TAG = {
+    "delivery-delay": "logistics",
+    "damaged-item": "logistics",
+    "wrong-item": "logistics",
+    "missing-item": "logistics",
+    "billing-error": "billing",
+    "refund": "billing",
+    "product-defect": "product-quality",
+    "staff-attitude": "stores",
+    "store-experience": "stores",
+    "website-app": "digital",
+    "praise": "",
+    "suggestion": "",
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +101,10 @@ class TestTheSample:
         for item in items:
             assert set(item["expected_tags"]) <= known, item["id"]
 
-    def test_the_expected_department_follows_rule_order(self, items):
-        # The first matching rule that sets a department wins; none -> fallback.
+    def test_the_expected_department_follows_tag_precedence(self, items):
+        # The department of the first tag in precedence order; none -> fallback.
         for item in items:
-            ordered = sorted(item["expected_tags"], key=RULE_TAGS.index)
+            ordered = sorted(item["expected_tags"], key=TAG_PRECEDENCE.index)
             departments = [DEPARTMENT_BY_TAG[tag] for tag in ordered if DEPARTMENT_BY_TAG[tag]]
             expected = departments[0] if departments else demo.FALLBACK
             assert item["expected_department"] == expected, item["id"]
@@ -78,12 +117,12 @@ class TestTheSample:
 class TestDemoRuleQuality:
     @pytest.mark.parametrize("tag", RULE_TAGS)
     def test_each_tag_is_precise_enough(self, report, tag):
-        wanted = PRECISION_BY_TAG.get(tag, PRECISION)
-        assert report.tags[tag].precision >= wanted, format_table(report, misses=True)
+        assert report.tags[tag].precision >= PRECISION, format_table(report, misses=True)
 
     @pytest.mark.parametrize("tag", RULE_TAGS)
     def test_each_tag_finds_enough_of_its_messages(self, report, tag):
-        assert report.tags[tag].recall >= RECALL, format_table(report, misses=True)
+        wanted = RECALL_BY_TAG.get(tag, RECALL)
+        assert report.tags[tag].recall >= wanted, format_table(report, misses=True)
 
     def test_cases_reach_the_right_department(self, report):
         assert report.department_accuracy >= DEPARTMENT_ACCURACY, format_table(report, misses=True)
@@ -92,3 +131,24 @@ class TestDemoRuleQuality:
         table = format_table(report)
         assert all(tag in table for tag in RULE_TAGS)
         assert "department accuracy" in table
+
+
+class TestTheStoredDemoRules:
+    def test_seed_demo_stores_the_rules_demo_ruleset_measures(self, db):
+        call_command("seed_demo", force=True, stdout=StringIO())
+
+        def comparable(spec):
+            return (
+                spec.name,
+                spec.all_of,
+                spec.any_of,
+                spec.none_of,
+                spec.add_tags,
+                spec.set_department,
+                spec.set_priority,
+            )
+
+        stored = [comparable(spec) for spec in rule_specs(Rule.objects.all())]
+        assert stored == [comparable(rule.spec) for rule in demo_ruleset().rules]
+        # Exclusions are stored as none-of conditions, not dropped.
+        assert sum(bool(spec[3]) for spec in stored) == sum(bool(rule[7]) for rule in demo.RULES) > 0

@@ -2,17 +2,18 @@ import pytest
 from django.core.cache import cache
 
 from feedback.models import CaseEvent
+from routing import learning
 from routing.learning import forget_loaded_models, live_triage, triage_promote, triage_train
 from routing.models import TriageVersion
 from routing.rules import Facts
 from routing.services import case_reroute, case_route
-from routing.triage import TriageModel, examples_from, starter_corpus
+from routing.triage import TriageModel
 from tests.factories import CaseFactory
 
 
 @pytest.fixture(scope="module")
 def starter_model() -> TriageModel:
-    return TriageModel.train(examples_from(starter_corpus()))
+    return learning.starter_model()
 
 
 @pytest.fixture(autouse=True)

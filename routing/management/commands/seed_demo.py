@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from routing import demo
+from routing.learning import triage_train
 from routing.models import (
     BusinessCalendar,
     Department,
@@ -16,6 +17,7 @@ from routing.models import (
     SLAPolicy,
     SLATarget,
     Tag,
+    TriageVersion,
 )
 
 DEFAULT_PASSWORD = "cxdemo-2026"
@@ -62,6 +64,8 @@ ROLE_PERMISSIONS = {
         "routing.view_department",
         "routing.view_rule",
         "routing.view_tag",
+        # Executives see every case, so they may compare triage models on past cases.
+        "routing.view_triageversion",
     ],
 }
 
@@ -115,7 +119,7 @@ class Command(BaseCommand):
             slug: Tag.objects.update_or_create(slug=slug, defaults={"name": name})[0]
             for slug, name in demo.TAGS
         }
-        for name, order, keywords, extra, tag_slugs, department, priority in demo.RULES:
+        for name, order, keywords, extra, tag_slugs, department, priority, exclusions in demo.RULES:
             if Rule.objects.filter(name=name).exists():
                 continue  # keep edits made since the last seed
             rule = Rule.objects.create(
@@ -132,12 +136,25 @@ class Command(BaseCommand):
                 RuleCondition.objects.create(
                     rule=rule, group="all", field=field, operator=operator, value=value
                 )
+            if exclusions:
+                RuleCondition.objects.create(
+                    rule=rule, group="none", field="text", operator="contains_any", value=exclusions
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organisation ready: {len(departments)} departments, {len(tags)} tags, "
                 f"{Rule.objects.count()} rules, {len(users)} logins."
             )
         )
+        if not TriageVersion.objects.filter(status=TriageVersion.Status.LIVE).exists():
+            # Day one: the model trained on the starter corpus routes what no rule does.
+            version = triage_train()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Triage model v{version.version} live, trained on "
+                    f"{version.corpus_examples} starter messages in {version.train_seconds:.0f} s."
+                )
+            )
 
     def _calendar(self) -> BusinessCalendar:
         spec = demo.CALENDAR
