@@ -13,16 +13,18 @@ fitted temperature keeps its probabilities close to how often it is right
 (``manage.py evaluate_triage`` prints the calibration error).
 """
 
+import os
 import pickle
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_softmax, softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -137,6 +139,9 @@ def _scores(model: LogisticRegression, features: sparse.csr_matrix) -> np.ndarra
 
 # Fewer examples than this leave too few aside to fit a temperature on.
 MIN_CALIBRATION_EXAMPLES = 200
+# One number is well fitted on a few thousand scores: on a large training
+# set the temperature comes from a sample, so calibrating stays cheap.
+MAX_CALIBRATION_EXAMPLES = 20_000
 
 
 def _temperature(examples: Sequence[Example], c: float, max_char_features: int) -> float:
@@ -152,7 +157,14 @@ def _temperature(examples: Sequence[Example], c: float, max_char_features: int) 
     counts = {d: labels.count(d) for d in set(labels)}
     if len(examples) < MIN_CALIBRATION_EXAMPLES or min(counts.values()) < 5:
         return 1.0
-    fit, held = train_test_split(list(examples), test_size=0.2, stratify=labels, random_state=0)
+    size = min(len(examples), MAX_CALIBRATION_EXAMPLES)
+    fit, held = train_test_split(
+        list(examples),
+        train_size=int(size * 0.8),
+        test_size=size - int(size * 0.8),
+        stratify=labels,
+        random_state=0,
+    )
     chars, words, features = _vectorise(fit, max_char_features)
     model = _fit_departments(features, fit, np.array([e.weight for e in fit]), c)
     scores = _scores(model, TriageModel(chars, words, model, {})._features(held)[1])
@@ -163,6 +175,44 @@ def _temperature(examples: Sequence[Example], c: float, max_char_features: int) 
 
     best = minimize_scalar(log_loss, bounds=(-3.0, 3.0), method="bounded")
     return float(np.exp(best.x))
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """Every fitted coefficient in two matrices, so a message costs two sparse products.
+
+    One message at a time (what routing does), calling each logistic
+    regression's own ``predict_proba`` spent most of its time checking its
+    input fourteen times over.
+    """
+
+    departments: np.ndarray  # features x departments (one column with two departments)
+    department_intercepts: np.ndarray
+    tags: np.ndarray  # features x tags
+    tag_intercepts: np.ndarray
+    tag_names: tuple[str, ...]
+    # Each department's weights over the average department's: what explanations read.
+    relative: np.ndarray
+    analyse: Any
+
+    @classmethod
+    def of(cls, model: "TriageModel") -> "_Weights":
+        coef = model.departments.coef_
+        names = tuple(model.tag_models)
+        width = coef.shape[1]
+        tag_coef = [model.tag_models[t].coef_[0] for t in names]
+        relative = coef - coef.mean(axis=0)
+        if coef.shape[0] == 1:
+            relative = np.vstack([-coef[0], coef[0]])
+        return cls(
+            departments=np.ascontiguousarray(coef.T),
+            department_intercepts=model.departments.intercept_,
+            tags=np.column_stack(tag_coef) if names else np.zeros((width, 0)),
+            tag_intercepts=np.array([model.tag_models[t].intercept_[0] for t in names]),
+            tag_names=names,
+            relative=relative,
+            analyse=model.chars.build_analyzer(),
+        )
 
 
 class TriageModel:
@@ -208,13 +258,19 @@ class TriageModel:
         chars, words, features = _vectorise(examples, max_char_features)
         weights = np.array([e.weight for e in examples], dtype=np.float64)
         departments = _fit_departments(features, examples, weights, c_departments)
-        tag_models: dict[str, LogisticRegression] = {}
-        for tag in sorted({t for e in examples for t in e.tags}):
-            target = np.array([tag in e.tags for e in examples])
-            if target.all() or not target.any():
-                continue
-            model = LogisticRegression(C=c_tags, max_iter=300, solver="liblinear")
-            tag_models[tag] = model.fit(features, target, sample_weight=weights)
+        targets = {
+            tag: np.array([tag in e.tags for e in examples])
+            for tag in sorted({t for e in examples for t in e.tags})
+        }
+        targets = {tag: target for tag, target in targets.items() if target.any() and not target.all()}
+
+        def fit_tag(target: np.ndarray) -> LogisticRegression:
+            return LogisticRegression(C=c_tags, max_iter=300).fit(features, target, sample_weight=weights)
+
+        # One fit per tag, side by side: lbfgs spends its time in sparse
+        # products that let go of the GIL, so threads use every core.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            tag_models = dict(zip(targets, pool.map(fit_tag, targets.values()), strict=True))
         model = cls(chars, words, departments, tag_models)
         if calibrate:
             model.temperature = _temperature(examples, c_departments, max_char_features)
@@ -240,10 +296,14 @@ class TriageModel:
         if not items:
             return []
         texts, features = self._features(items)
-        probabilities = softmax(_scores(self.departments, features) / self.temperature, axis=1)
-        tag_probabilities = {
-            tag: model.predict_proba(features)[:, 1] for tag, model in self.tag_models.items()
-        }
+        weights = self._weights()
+        scores = np.asarray(features @ weights.departments) + weights.department_intercepts
+        if scores.shape[1] == 1:
+            # With two departments there is one score: the second's against the first's.
+            scores = np.column_stack([np.zeros(len(scores)), scores])
+        probabilities = softmax(scores / self.temperature, axis=1)
+        tag_scores = np.asarray(features @ weights.tags) + weights.tag_intercepts
+        tag_probabilities = dict(zip(weights.tag_names, expit(tag_scores).T, strict=True))
         classes = self.classes
         predictions = []
         for row, (text, probs) in enumerate(zip(texts, probabilities, strict=True)):
@@ -271,13 +331,13 @@ class TriageModel:
         A word's weight is what its own features (its character n-grams and
         the word itself) add to the class's score over the average class.
         """
-        coef = self.departments.coef_
-        weights = coef[klass] - coef.mean(axis=0)
+        known = self._weights()
+        weights = known.relative[klass]
         values = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
         char_vocabulary = self.chars.vocabulary_
         word_vocabulary = self.words.vocabulary_
         offset = len(char_vocabulary)
-        analyse = self.chars.build_analyzer()
+        analyse = known.analyse
         scores: dict[str, float] = {}
         for word in set(words_of(text)):
             if len(word) < 2 or word.isdigit():
@@ -289,6 +349,18 @@ class TriageModel:
             if score > 0:
                 scores[word] = score
         return [w for w, _ in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:EXPLAIN_WORDS]]
+
+    def _weights(self) -> "_Weights":
+        # Computed once per loaded model, never stored: the stored model stays small.
+        weights = self.__dict__.get("_cached_weights")
+        if weights is None:
+            weights = self._cached_weights = _Weights.of(self)
+        return weights
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_cached_weights", None)
+        return state
 
     def to_bytes(self) -> bytes:
         """The model as bytes to store (compressed pickle)."""
