@@ -76,7 +76,7 @@ def triage_compare(*, version: TriageVersion, limit: int = MAX_CASES) -> Compari
     """
     try:
         model = TriageModel.from_bytes(bytes(version.blob))
-    except (ValueError, EOFError, AttributeError, ImportError) as exc:
+    except ValueError as exc:
         raise ApplicationError(
             _("Version %(version)d cannot be read by this version of CX Portal.")
             % {"version": version.version},

@@ -16,6 +16,7 @@ fitted temperature keeps its probabilities close to how often it is right
 import os
 import pickle
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -130,13 +131,6 @@ def _fit_departments(
     return departments.fit(features, [e.department for e in examples], sample_weight=weights)
 
 
-def _scores(model: LogisticRegression, features: sparse.csr_matrix) -> np.ndarray:
-    """One score per department, whose softmax is the fitted probabilities."""
-    scores = model.decision_function(features)
-    # With two departments there is one score: the second's against the first's.
-    return np.column_stack([np.zeros_like(scores), scores]) if scores.ndim == 1 else scores
-
-
 # Fewer examples than this leave too few aside to fit a temperature on.
 MIN_CALIBRATION_EXAMPLES = 200
 # One number is well fitted on a few thousand scores: on a large training
@@ -154,8 +148,7 @@ def _temperature(examples: Sequence[Example], c: float, max_char_features: int) 
     kept, so that a department's threshold means what it says.
     """
     labels = [e.department for e in examples]
-    counts = {d: labels.count(d) for d in set(labels)}
-    if len(examples) < MIN_CALIBRATION_EXAMPLES or min(counts.values()) < 5:
+    if len(examples) < MIN_CALIBRATION_EXAMPLES or min(Counter(labels).values()) < 5:
         return 1.0
     size = min(len(examples), MAX_CALIBRATION_EXAMPLES)
     fit, held = train_test_split(
@@ -167,7 +160,8 @@ def _temperature(examples: Sequence[Example], c: float, max_char_features: int) 
     )
     chars, words, features = _vectorise(fit, max_char_features)
     model = _fit_departments(features, fit, np.array([e.weight for e in fit]), c)
-    scores = _scores(model, TriageModel(chars, words, model, {})._features(held)[1])
+    partial = TriageModel(chars, words, model, {})
+    scores = partial._weights().department_scores(partial._features(held)[1])
     truth = np.searchsorted(model.classes_, [e.department for e in held])
 
     def log_loss(log_t: float) -> float:
@@ -194,6 +188,12 @@ class _Weights:
     # Each department's weights over the average department's: what explanations read.
     relative: np.ndarray
     analyse: Any
+
+    def department_scores(self, features: sparse.csr_matrix) -> np.ndarray:
+        """One score per department, whose softmax is the fitted probabilities."""
+        scores = np.asarray(features @ self.departments) + self.department_intercepts
+        # With two departments there is one score: the second's against the first's.
+        return np.column_stack([np.zeros(len(scores)), scores]) if scores.shape[1] == 1 else scores
 
     @classmethod
     def of(cls, model: "TriageModel") -> "_Weights":
@@ -297,11 +297,7 @@ class TriageModel:
             return []
         texts, features = self._features(items)
         weights = self._weights()
-        scores = np.asarray(features @ weights.departments) + weights.department_intercepts
-        if scores.shape[1] == 1:
-            # With two departments there is one score: the second's against the first's.
-            scores = np.column_stack([np.zeros(len(scores)), scores])
-        probabilities = softmax(scores / self.temperature, axis=1)
+        probabilities = softmax(weights.department_scores(features) / self.temperature, axis=1)
         tag_scores = np.asarray(features @ weights.tags) + weights.tag_intercepts
         tag_probabilities = dict(zip(weights.tag_names, expit(tag_scores).T, strict=True))
         classes = self.classes
@@ -368,12 +364,16 @@ class TriageModel:
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> "TriageModel":
-        """A model back from ``to_bytes``.
+        """A model back from ``to_bytes``; ``ValueError`` when it cannot be read.
 
         Only bytes this application wrote to its own database are ever read:
         unpickling runs code, so a model never comes from outside.
         """
-        model = pickle.loads(zlib.decompress(blob))
+        try:
+            model = pickle.loads(zlib.decompress(blob))
+        except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+            # Written by code that no longer exists (a class moved, a library changed).
+            raise ValueError(f"Not a triage model this code can read ({exc}).") from exc
         if not isinstance(model, cls) or getattr(model, "format", None) != FORMAT:
             raise ValueError("Not a triage model of this version of CX Portal.")
         return model
