@@ -175,19 +175,24 @@ def test_a_worker_killed_mid_routing_loses_no_case_and_doubles_no_email(client, 
     fast_redelivery = {"CX_VISIBILITY_TIMEOUT": "3"}
     router = parts.start_worker("faults-router", "routing", **fast_redelivery)
 
-    def some_routed() -> bool:
-        return Case.objects.filter(reference__in=references, routed_at__isnull=False).count() >= 3
+    broker = redis.Redis.from_url(redis_server.url)
 
-    wait_for(some_routed, timeout=TIMEOUT, what="the router to be busy", interval=0.01)
+    def busy() -> bool:
+        # Routed a few, and holding one it has not acknowledged: killed now, it
+        # leaves work to redo. (Only the count of routed cases was racy: the
+        # kill could land between two messages.)
+        routed = Case.objects.filter(reference__in=references, routed_at__isnull=False).count()
+        return routed >= 3 and broker.hlen("unacked") >= 1
+
+    wait_for(busy, timeout=TIMEOUT, what="the router to be busy", interval=0.01)
     os.killpg(router.process.pid, signal.SIGKILL)
     router.process.wait()
-    in_flight = redis.Redis.from_url(redis_server.url).hlen("unacked")
+    in_flight = broker.hlen("unacked")
     assert Case.objects.filter(reference__in=references, routed_at__isnull=True).exists()
     # The killed worker held a message it had not acknowledged: it must be redone.
     assert in_flight >= 1
 
     parts.start_worker("faults-router2", "routing", **fast_redelivery)
-    broker = redis.Redis.from_url(redis_server.url)
     # The killed worker's unacknowledged messages come back after the
     # visibility timeout and the new worker takes them.
     wait_for(
