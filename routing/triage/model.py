@@ -131,6 +131,40 @@ def _fit_departments(
     return departments.fit(features, [e.department for e in examples], sample_weight=weights)
 
 
+def _tfidf(blocks: Sequence[tuple[Sequence[str], Any, dict[str, int], np.ndarray]]) -> sparse.csr_matrix:
+    """Side by side, what each fitted ``TfidfVectorizer(sublinear_tf=True)`` gives for its texts.
+
+    Each block is (texts, analyser, vocabulary, idf): per row, (1 + log
+    count) x idf, scaled to length one within the block. Built in one go:
+    one message at a time, sparse matrix bookkeeping would cost more than
+    the arithmetic.
+    """
+    indptr, indices, data, stored = [0], [], [], 0
+    offsets = np.cumsum([0, *(len(idf) for _, _, _, idf in blocks)])
+    for row in range(len(blocks[0][0])):
+        for (texts, analyse, vocabulary, idf), offset in zip(blocks, offsets, strict=False):
+            found = Counter(
+                column for gram in analyse(texts[row]) if (column := vocabulary.get(gram)) is not None
+            )
+            if not found:
+                continue
+            columns = np.fromiter(found, dtype=np.int64, count=len(found))
+            counts = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+            values = (1.0 + np.log(counts)) * idf[columns]
+            indices.append(columns + offset)
+            data.append(values / np.sqrt(values @ values))
+            stored += len(columns)
+        indptr.append(stored)
+    return sparse.csr_matrix(
+        (
+            np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
+            np.concatenate(indices) if indices else np.zeros(0, np.int64),
+            np.array(indptr, dtype=np.int64),
+        ),
+        shape=(len(blocks[0][0]), int(offsets[-1])),
+    )
+
+
 # Fewer examples than this leave too few aside to fit a temperature on.
 MIN_CALIBRATION_EXAMPLES = 200
 # One number is well fitted on a few thousand scores: on a large training
@@ -187,7 +221,9 @@ class _Weights:
     tag_names: tuple[str, ...]
     # Each department's weights over the average department's: what explanations read.
     relative: np.ndarray
-    analyse: Any
+    # Per vectoriser: its analyser, vocabulary and inverse document frequencies.
+    chars: tuple[Any, dict[str, int], np.ndarray]
+    words: tuple[Any, dict[str, int], np.ndarray]
 
     def department_scores(self, features: sparse.csr_matrix) -> np.ndarray:
         """One score per department, whose softmax is the fitted probabilities."""
@@ -211,7 +247,8 @@ class _Weights:
             tag_intercepts=np.array([model.tag_models[t].intercept_[0] for t in names]),
             tag_names=names,
             relative=relative,
-            analyse=model.chars.build_analyzer(),
+            chars=(model.chars.build_analyzer(), model.chars.vocabulary_, model.chars.idf_),
+            words=(model.words.build_analyzer(), model.words.vocabulary_, model.words.idf_),
         )
 
 
@@ -277,14 +314,16 @@ class TriageModel:
         return model
 
     def _features(self, items: Sequence[Message]) -> tuple[list[str], sparse.csr_matrix]:
+        """The prepared texts and their TF-IDF rows, as the fitted vectorisers would give them.
+
+        Built here rather than with the vectorisers' own ``transform``, which
+        checks its input at a cost larger than the work for one message.
+        ``tests/routing/test_triage.py`` holds the two equal.
+        """
         texts = [prepare(i.subject, i.message) for i in items]
-        features = sparse.hstack(
-            [
-                self.chars.transform(texts),
-                self.words.transform([t + _meta(i) for t, i in zip(texts, items, strict=True)]),
-            ],
-            format="csr",
-        )
+        weights = self._weights()
+        with_meta = [t + _meta(i) for t, i in zip(texts, items, strict=True)]
+        features = _tfidf([(texts, *weights.chars), (with_meta, *weights.words)])
         return texts, features
 
     def predict(self, items: Sequence[Message], *, explain: bool = False) -> list[Prediction]:
@@ -333,7 +372,7 @@ class TriageModel:
         char_vocabulary = self.chars.vocabulary_
         word_vocabulary = self.words.vocabulary_
         offset = len(char_vocabulary)
-        analyse = known.analyse
+        analyse = known.chars[0]
         scores: dict[str, float] = {}
         for word in set(words_of(text)):
             if len(word) < 2 or word.isdigit():

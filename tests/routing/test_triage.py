@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from scipy import sparse
 
 from feedback.models import CaseEvent
 from routing import learning
@@ -7,7 +8,8 @@ from routing.learning import forget_loaded_models, live_triage, triage_promote, 
 from routing.models import TriageVersion
 from routing.rules import Facts
 from routing.services import case_reroute, case_route
-from routing.triage import TriageModel
+from routing.triage import TriageModel, starter_corpus
+from routing.triage.model import _meta
 from tests.factories import CaseFactory
 
 
@@ -46,6 +48,16 @@ class TestModel:
         loaded = TriageModel.from_bytes(starter_model.to_bytes())
 
         assert loaded.predict_one(facts).probabilities == starter_model.predict_one(facts).probabilities
+
+    def test_its_own_tf_idf_equals_the_fitted_vectorisers(self, starter_model):
+        items = [Facts(subject=i["subject"], message=i["message"]) for i in starter_corpus()[:300]]
+        texts, features = starter_model._features(items)
+        with_meta = [t + _meta(i) for t, i in zip(texts, items, strict=True)]
+        expected = sparse.hstack(
+            [starter_model.chars.transform(texts), starter_model.words.transform(with_meta)], format="csr"
+        )
+
+        assert abs(features - expected).max() < 1e-6
 
 
 class TestRouting:
