@@ -2,12 +2,12 @@
 
 Every settled case is a labelled example: a case resolved or closed in a
 department belongs there, and a case a person re-routed belongs where they
-sent it (such corrections weigh more). ``triage_train`` fits a candidate on
+sent it (such corrections weigh more). ``triage_train`` fits a model on
 the starter corpus and those cases, compares it with the live model on the
-most recent cases that it did not see, and makes it live only if it is not
-worse. Versions are stored in the database, so every worker loads the same
-one; a change of live version reaches each worker on its next case, with
-no restart (as rule changes do).
+most recent cases (through a twin fitted without them), and makes it live
+only if it is not worse. Versions are stored in the database, so every
+worker loads the same one; a change of live version reaches each worker on
+its next case, with no restart (as rule changes do).
 """
 
 import functools
@@ -163,12 +163,13 @@ def _accuracy(model: TriageModel, examples: list[Example]) -> float:
 
 
 def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None = None) -> TriageVersion:
-    """Train a candidate and make it live if it is not worse than the live model.
+    """Train a new model and make it live if it is not worse than the live one.
 
-    Judged on the most recent settled cases, which the candidate is first
-    trained without; once it passes, it is trained again on everything, so
-    the latest corrections are in the model that goes live. With no live
-    model yet, or too few recent cases to judge on, the candidate goes live.
+    It is judged on the most recent settled cases: a twin fitted without
+    them is asked about them, while the model itself learns from
+    everything, so the latest corrections are in the model that goes live.
+    With no live model yet, or too few recent cases to judge on, it goes
+    live. A model that is worse is kept, rejected, for the record.
     """
     now = now or timezone.now()
     started = time.monotonic()
@@ -178,34 +179,35 @@ def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None 
     live = TriageVersion.objects.filter(status=TriageVersion.Status.LIVE).first()
     holdout_size = min(int(len(cases) * HOLDOUT_SHARE), MAX_HOLDOUT)
     evaluation: dict = {"holdout": holdout_size}
-    promote, note = True, ""
+    judged = live is not None and holdout_size >= MIN_HOLDOUT
+    model = (
+        TriageModel.train(corpus + cases, judge_on=holdout_size if judged else 0)
+        if cases
+        else starter_model()
+    )
+    promote = True
     if live is None:
         note = _("First model: nothing to compare with.")
-    elif holdout_size < MIN_HOLDOUT:
+    elif not judged:
         note = _("Only %(n)d recent settled cases: too few to compare; the new model goes live.") % {
             "n": holdout_size
         }
     else:
-        holdout, earlier = cases[-holdout_size:], cases[:-holdout_size]
-        candidate = TriageModel.train(corpus + earlier)
-        candidate_accuracy = _accuracy(candidate, holdout)
-        live_accuracy = _accuracy(TriageModel.from_bytes(bytes(live.blob)), holdout)
+        live_accuracy = _accuracy(TriageModel.from_bytes(bytes(live.blob)), cases[-holdout_size:])
         evaluation.update(
-            candidate_accuracy=round(candidate_accuracy, 4),
+            candidate_accuracy=round(model.judged, 4),
             live_accuracy=round(live_accuracy, 4),
             live_version=live.version,
         )
-        promote = candidate_accuracy >= live_accuracy
+        promote = model.judged >= live_accuracy
         note = _("Right on %(c).1f %% of the %(n)d most recent cases, the live v%(v)d on %(l).1f %%.") % {
-            "c": 100 * candidate_accuracy,
+            "c": 100 * model.judged,
             "n": holdout_size,
             "v": live.version,
             "l": 100 * live_accuracy,
         }
-    model = (TriageModel.train(corpus + cases) if cases else starter_model()) if promote else None
-    seconds = time.monotonic() - started
     fields = {
-        "train_seconds": round(seconds, 2),
+        "train_seconds": round(time.monotonic() - started, 2),
         "corpus_examples": len(corpus),
         "case_examples": len(cases),
         "corrections": corrections,
@@ -213,7 +215,7 @@ def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None 
         "note": note,
     }
     if not promote:
-        return _store(blob=candidate.to_bytes(), status=TriageVersion.Status.REJECTED, **fields)
+        return _store(blob=model.to_bytes(), status=TriageVersion.Status.REJECTED, **fields)
     stored = _store(blob=model.to_bytes(), status=TriageVersion.Status.CANDIDATE, **fields)
     return triage_promote(version=stored, actor=actor, now=now)
 

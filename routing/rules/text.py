@@ -20,7 +20,12 @@ def normalize(text: str) -> str:
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # A message has few distinct characters: drop each combining mark in one
+    # pass (all of them are at U+0300 or above), not test every character.
+    for ch in set(decomposed):
+        if ch >= "\u0300" and unicodedata.combining(ch):
+            decomposed = decomposed.replace(ch, "")
+    return decomposed
 
 
 def tokenize(text: str) -> list[str]:

@@ -3,40 +3,48 @@
 Plain Python with scikit-learn, no ORM: examples in, a model out, and a
 model answers for messages (anything with ``subject``, ``message``,
 ``language``, ``kind`` and ``channel``, such as the rules engine's
-``Facts``). Features are TF-IDF weights of the character n-grams of each
-word (robust to typos, missing accents and word endings: "reembolzo",
-"devolucion", "delivary") and of word unigrams and bigrams, plus the
-language, kind and channel as tokens of their own. One logistic
+``Facts``). Features (``features.py``) are TF-IDF weights of the character
+n-grams of each word (robust to typos, missing accents and word endings:
+"reembolzo", "devolucion", "delivary") and of word unigrams and bigrams,
+plus the language, kind and channel as tokens of their own. One logistic
 regression gives the department probabilities; one per tag gives the tags.
 Logistic regression's weights explain each answer word by word, and one
 fitted temperature keeps its probabilities close to how often it is right
 (``manage.py evaluate_triage`` prints the calibration error).
 """
 
+import functools
+import itertools
 import os
 import pickle
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_softmax, softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.special import expit, log_softmax
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from .text import prepare, words_of
+from .features import Vocabulary, char_grams, fit_chars, fit_words, word_grams
+from .text import prepare
+
+_EDGES = re.compile(r"^\W+|\W+$")
 
 # A tag is given when the model is at least this sure of it, at most this many.
 TAG_THRESHOLD = 0.5
 MAX_TAGS = 2
 # Words named in an explanation.
 EXPLAIN_WORDS = 5
+# Distinct words a loaded model keeps cut up into n-grams (about 1 kB
+# each): customers reuse few words, so most are cut up once per process.
+GRAM_CACHE_WORDS = 50_000
 # Bumped when a change here makes older stored models unreadable.
 FORMAT = 2
 
@@ -93,163 +101,224 @@ def _meta(item: Message) -> str:
 
 def _vectorise(
     examples: Sequence[Example], max_char_features: int
-) -> tuple[TfidfVectorizer, TfidfVectorizer, sparse.csr_matrix]:
+) -> tuple[Vocabulary, Vocabulary, sparse.csr_matrix]:
     texts = [prepare(e.subject, e.message) for e in examples]
-    chars = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        min_df=2,
-        sublinear_tf=True,
-        max_features=max_char_features,
-        dtype=np.float32,
+    chars, char_rows = fit_chars(texts, min_df=2, max_features=max_char_features)
+    words, word_rows = fit_words(
+        [t + _meta(e) for t, e in zip(texts, examples, strict=True)], max_features=max_char_features // 3
     )
-    words = TfidfVectorizer(
-        analyzer="word",
-        token_pattern=r"(?u)\b\w+\b",
-        lowercase=False,
-        ngram_range=(1, 2),
-        min_df=1,
-        sublinear_tf=True,
-        max_features=max_char_features // 3,
-        dtype=np.float32,
-    )
-    features = sparse.hstack(
-        [
-            chars.fit_transform(texts),
-            words.fit_transform([t + _meta(e) for t, e in zip(texts, examples, strict=True)]),
-        ],
-        format="csr",
-    )
-    return chars, words, features
-
-
-def _fit_departments(
-    features: sparse.csr_matrix, examples: Sequence[Example], weights: np.ndarray, c: float
-) -> LogisticRegression:
-    # Balanced: a small team's messages count as much as logistics' many.
-    departments = LogisticRegression(C=c, class_weight="balanced", max_iter=300)
-    return departments.fit(features, [e.department for e in examples], sample_weight=weights)
-
-
-def _tfidf(blocks: Sequence[tuple[Sequence[str], Any, dict[str, int], np.ndarray]]) -> sparse.csr_matrix:
-    """Side by side, what each fitted ``TfidfVectorizer(sublinear_tf=True)`` gives for its texts.
-
-    Each block is (texts, analyser, vocabulary, idf): per row, (1 + log
-    count) x idf, scaled to length one within the block. Built in one go:
-    one message at a time, sparse matrix bookkeeping would cost more than
-    the arithmetic.
-    """
-    indptr, indices, data, stored = [0], [], [], 0
-    offsets = np.cumsum([0, *(len(idf) for _, _, _, idf in blocks)])
-    for row in range(len(blocks[0][0])):
-        for (texts, analyse, vocabulary, idf), offset in zip(blocks, offsets, strict=False):
-            found = Counter(
-                column for gram in analyse(texts[row]) if (column := vocabulary.get(gram)) is not None
-            )
-            if not found:
-                continue
-            columns = np.fromiter(found, dtype=np.int64, count=len(found))
-            counts = np.fromiter(found.values(), dtype=np.float64, count=len(found))
-            values = (1.0 + np.log(counts)) * idf[columns]
-            indices.append(columns + offset)
-            data.append(values / np.sqrt(values @ values))
-            stored += len(columns)
-        indptr.append(stored)
-    return sparse.csr_matrix(
-        (
-            np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
-            np.concatenate(indices) if indices else np.zeros(0, np.int64),
-            np.array(indptr, dtype=np.int64),
-        ),
-        shape=(len(blocks[0][0]), int(offsets[-1])),
-    )
+    return chars, words, sparse.hstack([char_rows, word_rows], format="csr")
 
 
 # Fewer examples than this leave too few aside to fit a temperature on.
 MIN_CALIBRATION_EXAMPLES = 200
-# One number is well fitted on a few thousand scores: on a large training
-# set the temperature comes from a sample, so calibrating stays cheap.
-MAX_CALIBRATION_EXAMPLES = 20_000
 
 
-def _temperature(examples: Sequence[Example], c: float, max_char_features: int) -> float:
+def _aside(labels: np.ndarray, judge_on: int, calibrate: bool) -> np.ndarray | None:
+    """Which examples a first model is fitted without, to be asked about: None for no first model."""
+    if judge_on:
+        return np.arange(len(labels) - judge_on, len(labels))
+    if not calibrate or len(labels) < MIN_CALIBRATION_EXAMPLES or min(Counter(labels).values()) < 5:
+        return None
+    _, aside = train_test_split(np.arange(len(labels)), test_size=0.2, stratify=labels, random_state=0)
+    return np.sort(aside)
+
+
+def _scores(departments: LogisticRegression, features: sparse.csr_matrix) -> np.ndarray:
+    scores = np.asarray(features @ departments.coef_.T) + departments.intercept_
+    # With two departments there is one score: the second's against the first's.
+    return np.column_stack([np.zeros(len(scores)), scores]) if scores.shape[1] == 1 else scores
+
+
+def _temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     """The temperature that makes the department probabilities say how often the model is right.
 
     A weakly regularised, class-balanced logistic regression is too modest:
-    when it says 50 % it is right about two times in three. A fifth of the
-    examples is set aside, a model is fitted on the rest, and the one number
-    that best fits its scores on the fifth set aside (least log loss) is
+    when it says 50 % it is right about two times in three. Given a model's
+    scores on examples it was not fitted on, and the right department's
+    index for each, the one number that best fits them (least log loss) is
     kept, so that a department's threshold means what it says.
     """
-    labels = [e.department for e in examples]
-    if len(examples) < MIN_CALIBRATION_EXAMPLES or min(Counter(labels).values()) < 5:
-        return 1.0
-    size = min(len(examples), MAX_CALIBRATION_EXAMPLES)
-    fit, held = train_test_split(
-        list(examples),
-        train_size=int(size * 0.8),
-        test_size=size - int(size * 0.8),
-        stratify=labels,
-        random_state=0,
-    )
-    chars, words, features = _vectorise(fit, max_char_features)
-    model = _fit_departments(features, fit, np.array([e.weight for e in fit]), c)
-    partial = TriageModel(chars, words, model, {})
-    scores = partial._weights().department_scores(partial._features(held)[1])
-    truth = np.searchsorted(model.classes_, [e.department for e in held])
 
     def log_loss(log_t: float) -> float:
-        return -float(log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(held)), truth].mean())
+        return -float(log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(truth)), truth].mean())
 
-    best = minimize_scalar(log_loss, bounds=(-3.0, 3.0), method="bounded")
-    return float(np.exp(best.x))
+    return float(np.exp(minimize_scalar(log_loss, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+def _department_model(c: float) -> LogisticRegression:
+    # Balanced: a small team's messages count as much as logistics' many.
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=300)
+
+
+def _tag_model(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=300)
+
+
+class _Token(NamedTuple):
+    """What a loaded model knows of one whitespace-separated word of a prepared text."""
+
+    grams: tuple[int, ...]  # its character n-grams' feature columns, one per occurrence
+    word: str  # the word an explanation would name ("" for none: numbers, single letters)
+    word_column: int  # the word's own feature column, -1 if it has none
+    # Per department, what its character n-grams (each once) weigh towards it
+    # over the average department, before the message's scaling (see explain),
+    # and the word's own weight towards it.
+    pull: tuple[float, ...]
+    word_pull: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One message's TF-IDF row, with what an explanation needs to split it by word."""
+
+    tokens: list[_Token]  # one per distinct word
+    columns: np.ndarray  # its char n-gram columns, then its word n-gram columns
+    values: np.ndarray
+    chars: int  # how many of the columns are char n-grams
+    char_length: float  # what the char n-grams' weights were divided by to make them length one
+
+
+_EMPTY_VALUES = np.zeros(0, np.float32)
+
+
+def _scaled(counts: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, float]:
+    # TfidfVectorizer(sublinear_tf=True): (1 + log count) x idf, to length one.
+    if not len(counts):
+        return _EMPTY_VALUES, 1.0
+    values = (1.0 + np.log(counts)) * idf
+    length = float(np.sqrt(values @ values))
+    return (values / length).astype(np.float32), length
 
 
 @dataclass(frozen=True)
 class _Weights:
-    """Every fitted coefficient in two matrices, so a message costs two sparse products.
+    """A loaded model made quick to ask: every coefficient in one matrix, each word cut up once.
 
-    One message at a time (what routing does), calling each logistic
-    regression's own ``predict_proba`` spent most of its time checking its
-    input fourteen times over.
+    One message at a time (what routing does), calling the vectorisers'
+    ``transform`` and each logistic regression's ``predict_proba`` spent
+    most of its time checking its input fifteen times over. Here a message
+    costs one pass over its words and one product with the rows of the
+    weights its features select.
     """
 
-    departments: np.ndarray  # features x departments (one column with two departments)
-    department_intercepts: np.ndarray
-    tags: np.ndarray  # features x tags
-    tag_intercepts: np.ndarray
+    # features x (department scores, then tags); one department column when there are two.
+    weights: np.ndarray
+    intercepts: np.ndarray
+    department_width: int
+    classes: list[str]
     tag_names: tuple[str, ...]
-    # Each department's weights over the average department's: what explanations read.
-    relative: np.ndarray
-    # Per vectoriser: its analyser, vocabulary and inverse document frequencies.
-    chars: tuple[Any, dict[str, int], np.ndarray]
-    words: tuple[Any, dict[str, int], np.ndarray]
-
-    def department_scores(self, features: sparse.csr_matrix) -> np.ndarray:
-        """One score per department, whose softmax is the fitted probabilities."""
-        scores = np.asarray(features @ self.departments) + self.department_intercepts
-        # With two departments there is one score: the second's against the first's.
-        return np.column_stack([np.zeros(len(scores)), scores]) if scores.shape[1] == 1 else scores
+    char_idf: np.ndarray
+    word_vocabulary: dict[str, int]
+    word_idf: np.ndarray
+    token: Any  # str -> _Token, remembered (see ``_Weights.of``)
 
     @classmethod
     def of(cls, model: "TriageModel") -> "_Weights":
         coef = model.departments.coef_
         names = tuple(model.tag_models)
-        width = coef.shape[1]
         tag_coef = [model.tag_models[t].coef_[0] for t in names]
-        relative = coef - coef.mean(axis=0)
+        # Each department's weights over the average department's, what
+        # explanations read: features x departments, a word's rows side by side.
+        relative = np.ascontiguousarray((coef - coef.mean(axis=0)).T)
         if coef.shape[0] == 1:
-            relative = np.vstack([-coef[0], coef[0]])
+            relative = np.column_stack([-coef[0], coef[0]])
+        char_vocabulary = model.chars.vocabulary_
+        char_idf = model.chars.idf_
+        word_vocabulary = model.words.vocabulary_
+        offset = len(char_vocabulary)
+
+        # The char_wb analyser pads and cuts each whitespace-separated word
+        # on its own, so a message's n-grams are the sum of its words'.
+        # Customers reuse few words, so each is cut up (and weighed for
+        # explanations) once per process.
+        @functools.lru_cache(maxsize=GRAM_CACHE_WORDS)
+        def token(text: str) -> _Token:
+            grams = tuple(
+                column for gram in char_grams(text) if (column := char_vocabulary.get(gram)) is not None
+            )
+            word = _EDGES.sub("", text)
+            if len(word) < 2 or word.isdigit():
+                return _Token(grams, "", -1, (), ())
+            column = word_vocabulary.get(word)
+            distinct = np.fromiter(set(grams), dtype=np.int64)
+            return _Token(
+                grams=grams,
+                word=word,
+                word_column=-1 if column is None else offset + column,
+                pull=tuple((char_idf[distinct] @ relative[distinct]).tolist()),
+                word_pull=() if column is None else tuple(relative[offset + column].tolist()),
+            )
+
         return cls(
-            departments=np.ascontiguousarray(coef.T),
-            department_intercepts=model.departments.intercept_,
-            tags=np.column_stack(tag_coef) if names else np.zeros((width, 0)),
-            tag_intercepts=np.array([model.tag_models[t].intercept_[0] for t in names]),
+            # float32 halves the memory a message's features are gathered from.
+            weights=np.column_stack([coef.T, *tag_coef]).astype(np.float32),
+            intercepts=np.concatenate(
+                [model.departments.intercept_, [model.tag_models[t].intercept_[0] for t in names]]
+            ),
+            department_width=coef.shape[0],
+            classes=model.classes,
             tag_names=names,
-            relative=relative,
-            chars=(model.chars.build_analyzer(), model.chars.vocabulary_, model.chars.idf_),
-            words=(model.words.build_analyzer(), model.words.vocabulary_, model.words.idf_),
+            char_idf=char_idf,
+            word_vocabulary=word_vocabulary,
+            word_idf=model.words.idf_,
+            token=token,
         )
+
+    def row(self, text: str, with_meta: str) -> _Row:
+        """The TF-IDF row of a prepared text, as the fitted vectorisers would give it.
+
+        ``tests/routing/test_triage.py`` holds the two equal.
+        """
+        words = text.split()
+        tokens = {word: self.token(word) for word in words}
+        chars = Counter(itertools.chain.from_iterable(tokens[word].grams for word in words))
+        vocabulary = self.word_vocabulary
+        grams = Counter(
+            column for gram in word_grams(with_meta) if (column := vocabulary.get(gram)) is not None
+        )
+        char_columns = np.fromiter(chars, dtype=np.int64, count=len(chars))
+        word_columns = np.fromiter(grams, dtype=np.int64, count=len(grams))
+        char_values, char_length = _scaled(
+            np.fromiter(chars.values(), np.float64, len(chars)), self.char_idf[char_columns]
+        )
+        word_values, _ = _scaled(
+            np.fromiter(grams.values(), np.float64, len(grams)), self.word_idf[word_columns]
+        )
+        return _Row(
+            tokens=list(tokens.values()),
+            columns=np.concatenate([char_columns, word_columns + len(self.char_idf)]),
+            values=np.concatenate([char_values, word_values]),
+            chars=len(char_columns),
+            char_length=char_length,
+        )
+
+    def scores(self, row: _Row) -> tuple[np.ndarray, np.ndarray]:
+        """The row's department scores (their softmax is the fitted probabilities) and tag scores."""
+        scores = row.values @ self.weights.take(row.columns, axis=0) + self.intercepts
+        departments, tags = scores[: self.department_width], scores[self.department_width :]
+        # With two departments there is one score: the second's against the first's.
+        return (np.array([0.0, departments[0]]) if self.department_width == 1 else departments), tags
+
+    def explain(self, row: _Row, klass: int) -> list[str]:
+        """The words of the row's message that pushed hardest towards department ``klass``.
+
+        A word's weight is what its own features add to the class's score
+        over the average class: the word itself, and its character n-grams
+        as they would weigh if it alone had them in this message (an n-gram
+        several words share counts for each, as it would for any one alone).
+        """
+        own = dict(zip(row.columns[row.chars :].tolist(), row.values[row.chars :].tolist(), strict=True))
+        scores: dict[str, float] = {}
+        for token in row.tokens:
+            if not token.word:
+                continue
+            score = token.pull[klass] / row.char_length
+            if token.word_column in own:
+                score += own[token.word_column] * token.word_pull[klass]
+            if score > scores.get(token.word, 0.0):
+                scores[token.word] = score
+        return sorted(scores, key=scores.__getitem__, reverse=True)[:EXPLAIN_WORDS]
 
 
 class TriageModel:
@@ -257,8 +326,8 @@ class TriageModel:
 
     def __init__(
         self,
-        chars: TfidfVectorizer,
-        words: TfidfVectorizer,
+        chars: Vocabulary,
+        words: Vocabulary,
         departments: LogisticRegression,
         tags: dict[str, LogisticRegression],
     ):
@@ -268,6 +337,8 @@ class TriageModel:
         self.tag_models = tags
         # Department scores are divided by it before the softmax (1: as fitted).
         self.temperature = 1.0
+        # Right on this share of the examples set aside when trained (None: none were).
+        self.judged: float | None = None
         self.format = FORMAT
 
     @property
@@ -279,6 +350,7 @@ class TriageModel:
         cls,
         examples: Sequence[Example],
         *,
+        judge_on: int = 0,
         c_departments: float = 20.0,
         c_tags: float = 10.0,
         max_char_features: int = 300_000,
@@ -286,104 +358,108 @@ class TriageModel:
     ) -> "TriageModel":
         """Fit a model on ``examples``; each department needs at least one.
 
-        ``calibrate`` fits the temperature that makes the department
-        probabilities honest (see ``_temperature``); it costs a second,
-        smaller fit.
+        Beside it, a second department model is fitted without some of the
+        examples and asked about them: the last ``judge_on`` (the most
+        recent cases; ``judged`` then says how often it was right on them),
+        or else a fifth drawn at random. Its scores on them fit the
+        temperature that makes the probabilities honest (``calibrate``, see
+        ``_temperature``). The vocabulary is fitted once on all the texts
+        (no labels: the set-aside examples' departments stay unseen).
         """
         if len({e.department for e in examples}) < 2:
             raise ValueError("A triage model needs examples of at least two departments.")
         chars, words, features = _vectorise(examples, max_char_features)
+        labels = np.array([e.department for e in examples])
         weights = np.array([e.weight for e in examples], dtype=np.float64)
-        departments = _fit_departments(features, examples, weights, c_departments)
-        targets = {
-            tag: np.array([tag in e.tags for e in examples])
-            for tag in sorted({t for e in examples for t in e.tags})
-        }
+        every_tag = sorted({t for e in examples for t in e.tags})
+        targets = {tag: np.array([tag in e.tags for e in examples]) for tag in every_tag}
+        # A tag on every example, or on none, has nothing to learn.
         targets = {tag: target for tag, target in targets.items() if target.any() and not target.all()}
 
-        def fit_tag(target: np.ndarray) -> LogisticRegression:
-            return LogisticRegression(C=c_tags, max_iter=300).fit(features, target, sample_weight=weights)
-
-        # One fit per tag, side by side: lbfgs spends its time in sparse
-        # products that let go of the GIL, so threads use every core.
+        departments = _department_model(c_departments)
+        tag_models = {tag: _tag_model(c_tags) for tag in targets}
+        aside = _aside(labels, judge_on, calibrate)
+        # Fits side by side: lbfgs spends its time in sparse products that let
+        # go of the GIL, so threads use every core. The slowest go first.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            tag_models = dict(zip(targets, pool.map(fit_tag, targets.values()), strict=True))
+            fits = [pool.submit(departments.fit, features, labels, weights)]
+            if aside is not None:
+                kept = np.setdiff1d(np.arange(len(examples)), aside)
+                held_back = pool.submit(
+                    _department_model(c_departments).fit, features[kept], labels[kept], weights[kept]
+                )
+                fits.append(held_back)
+            fits += [
+                pool.submit(tag_models[tag].fit, features, target, weights) for tag, target in targets.items()
+            ]
+            for fit in fits:
+                fit.result()
         model = cls(chars, words, departments, tag_models)
-        if calibrate:
-            model.temperature = _temperature(examples, c_departments, max_char_features)
+        judged, temperature = None, 1.0
+        if aside is not None:
+            judge = held_back.result()
+            scores = _scores(judge, features[aside])
+            judged = float(np.mean(judge.classes_[scores.argmax(axis=1)] == labels[aside]))
+            # Departments it never saw cannot be scored against.
+            known = np.isin(labels[aside], judge.classes_)
+            if calibrate and known.any():
+                temperature = _temperature(
+                    scores[known], np.searchsorted(judge.classes_, labels[aside][known])
+                )
+        model.temperature = temperature
+        model.judged = judged
         return model
 
-    def _features(self, items: Sequence[Message]) -> tuple[list[str], sparse.csr_matrix]:
-        """The prepared texts and their TF-IDF rows, as the fitted vectorisers would give them.
-
-        Built here rather than with the vectorisers' own ``transform``, which
-        checks its input at a cost larger than the work for one message.
-        ``tests/routing/test_triage.py`` holds the two equal.
-        """
-        texts = [prepare(i.subject, i.message) for i in items]
+    def _rows(self, items: Sequence[Message]) -> list[_Row]:
         weights = self._weights()
-        with_meta = [t + _meta(i) for t, i in zip(texts, items, strict=True)]
-        features = _tfidf([(texts, *weights.chars), (with_meta, *weights.words)])
-        return texts, features
+        texts = [prepare(i.subject, i.message) for i in items]
+        return [weights.row(t, t + _meta(i)) for t, i in zip(texts, items, strict=True)]
+
+    def _features(self, items: Sequence[Message]) -> sparse.csr_matrix:
+        """The TF-IDF rows of ``items`` as one matrix (what the vectorisers' ``transform`` gives)."""
+        rows = self._rows(items)
+        width = self.departments.coef_.shape[1]
+        indptr = np.cumsum([0, *(len(r.columns) for r in rows)])
+        if not indptr[-1]:
+            return sparse.csr_matrix((len(rows), width), dtype=np.float32)
+        return sparse.csr_matrix(
+            (
+                np.concatenate([r.values for r in rows]),
+                np.concatenate([r.columns for r in rows]),
+                indptr,
+            ),
+            shape=(len(rows), width),
+        )
 
     def predict(self, items: Sequence[Message], *, explain: bool = False) -> list[Prediction]:
         """The department and tags of each of ``items``, with probabilities.
 
-        ``explain`` adds the words that weighed most for the department
-        given (slower: meant for one case at a time, not for evaluation).
+        ``explain`` adds the words that weighed most for the department given.
         """
-        if not items:
-            return []
-        texts, features = self._features(items)
         weights = self._weights()
-        probabilities = softmax(weights.department_scores(features) / self.temperature, axis=1)
-        tag_scores = np.asarray(features @ weights.tags) + weights.tag_intercepts
-        tag_probabilities = dict(zip(weights.tag_names, expit(tag_scores).T, strict=True))
-        classes = self.classes
+        classes = weights.classes
         predictions = []
-        for row, (text, probs) in enumerate(zip(texts, probabilities, strict=True)):
+        for row in self._rows(items):
+            department_scores, tag_scores = weights.scores(row)
+            probs = np.exp((department_scores - department_scores.max()) / self.temperature)
+            probs /= probs.sum()
             best = int(np.argmax(probs))
-            by_tag = {tag: float(p[row]) for tag, p in tag_probabilities.items()}
-            ranked = sorted(by_tag.items(), key=lambda kv: kv[1], reverse=True)
-            prediction = Prediction(
-                department=classes[best],
-                confidence=float(probs[best]),
-                probabilities={c: float(p) for c, p in zip(classes, probs, strict=True)},
-                tags=[tag for tag, p in ranked[:MAX_TAGS] if p >= TAG_THRESHOLD],
-                tag_probabilities=by_tag,
+            by_tag = dict(zip(weights.tag_names, expit(tag_scores).tolist(), strict=True))
+            likely = sorted((p, tag) for tag, p in by_tag.items() if p >= TAG_THRESHOLD)
+            predictions.append(
+                Prediction(
+                    department=classes[best],
+                    confidence=float(probs[best]),
+                    probabilities=dict(zip(classes, probs.tolist(), strict=True)),
+                    tags=[tag for _, tag in likely[::-1][:MAX_TAGS]],
+                    tag_probabilities=by_tag,
+                    words=weights.explain(row, best) if explain else [],
+                )
             )
-            if explain:
-                prediction.words = self._explain(text, features[row], best)
-            predictions.append(prediction)
         return predictions
 
     def predict_one(self, item: Message, *, explain: bool = True) -> Prediction:
         return self.predict([item], explain=explain)[0]
-
-    def _explain(self, text: str, row: sparse.csr_matrix, klass: int) -> list[str]:
-        """The words of ``text`` that pushed hardest towards department ``klass``.
-
-        A word's weight is what its own features (its character n-grams and
-        the word itself) add to the class's score over the average class.
-        """
-        known = self._weights()
-        weights = known.relative[klass]
-        values = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
-        char_vocabulary = self.chars.vocabulary_
-        word_vocabulary = self.words.vocabulary_
-        offset = len(char_vocabulary)
-        analyse = known.chars[0]
-        scores: dict[str, float] = {}
-        for word in set(words_of(text)):
-            if len(word) < 2 or word.isdigit():
-                continue
-            columns = {char_vocabulary[g] for g in analyse(word) if g in char_vocabulary}
-            if word in word_vocabulary:
-                columns.add(offset + word_vocabulary[word])
-            score = sum(values.get(col, 0.0) * weights[col] for col in columns)
-            if score > 0:
-                scores[word] = score
-        return [w for w, _ in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:EXPLAIN_WORDS]]
 
     def _weights(self) -> "_Weights":
         # Computed once per loaded model, never stored: the stored model stays small.

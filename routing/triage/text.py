@@ -111,13 +111,17 @@ ABBREVIATIONS = {
 def prepare(subject: str, message: str) -> str:
     """The normal form of a message that every feature is computed from."""
     text = f"{subject}\n{message}" if subject else message
-    text = _URL.sub(" xurl ", text)
-    text = _EMAIL.sub(" xemail ", text)
-    text = _HANDLE.sub(" xhandle ", text)
-    text = _HASHTAG.sub(r" \1 ", text)
+    # Most messages have no link, address, handle or hashtag: skip the search.
+    if "http" in text or "www." in text:
+        text = _URL.sub(" xurl ", text)
+    if "@" in text:
+        text = _HANDLE.sub(" xhandle ", _EMAIL.sub(" xemail ", text))
+    if "#" in text:
+        text = _HASHTAG.sub(r" \1 ", text)
     text = normalize(text)
     text = _REPEAT.sub(r"\1\1", text)
-    text = text.replace("w/o", " w/o ").replace("w/", " w/ ")
+    if "w/" in text:
+        text = text.replace("w/o", " w/o ").replace("w/", " w/ ")
     words = []
     for token in text.split():
         bare = token.strip(".,;:!?¡¿()[]\"'…*")

@@ -2,12 +2,14 @@
 
 import random
 import time
+import unicodedata
 
 import pytest
 
 from routing import demo
 from routing.quality import demo_ruleset
 from routing.rules import Facts, RuleError, RuleSet, RuleSpec, compile_condition, validate_rule
+from routing.rules.text import normalize
 
 
 def tagging(*conditions: tuple[str, str, str], group: str = "any_of", **actions) -> RuleSet:
@@ -21,6 +23,20 @@ def matches(ruleset: RuleSet, **facts) -> bool:
 
 
 # --- Words and phrases ----------------------------------------------------------
+
+
+class TestNormalize:
+    def test_it_lowercases_and_drops_every_accent_and_combining_mark(self):
+        assert normalize("RETRASÓ ¿Envío? Ñandú") == "retraso ¿envio? nandu"
+
+    def test_it_drops_what_unicode_calls_combining_and_nothing_else(self):
+        # Every code point up to the end of the Cyrillic supplement and the
+        # combining blocks further on, in one text: compared with the plain
+        # definition, character by character.
+        text = "".join(map(chr, [*range(0x20, 0x530), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00)]))
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+
+        assert normalize(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class TestKeywordMatching:

@@ -1,15 +1,19 @@
+import numpy as np
 import pytest
 from django.core.cache import cache
 from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from feedback.models import CaseEvent
+from feedback.models import CaseEvent, Status
 from routing import learning
 from routing.learning import forget_loaded_models, live_triage, triage_promote, triage_train
 from routing.models import TriageVersion
 from routing.rules import Facts
 from routing.services import case_reroute, case_route
-from routing.triage import TriageModel, starter_corpus
+from routing.triage import TriageModel, examples_from, starter_corpus
+from routing.triage.features import char_grams, fit_chars, fit_words
 from routing.triage.model import _meta
+from routing.triage.text import prepare
 from tests.factories import CaseFactory
 
 
@@ -49,15 +53,64 @@ class TestModel:
 
         assert loaded.predict_one(facts).probabilities == starter_model.predict_one(facts).probabilities
 
-    def test_its_own_tf_idf_equals_the_fitted_vectorisers(self, starter_model):
-        items = [Facts(subject=i["subject"], message=i["message"]) for i in starter_corpus()[:300]]
-        texts, features = starter_model._features(items)
-        with_meta = [t + _meta(i) for t, i in zip(texts, items, strict=True)]
+    def test_its_tf_idf_is_scikit_learns(self, starter_model):
+        corpus = examples_from(starter_corpus())
+        texts = [prepare(e.subject, e.message) for e in corpus]
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, dtype=np.float32
+        ).fit(texts)
+        words = TfidfVectorizer(
+            analyzer="word",
+            token_pattern=r"(?u)\b\w+\b",
+            lowercase=False,
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            dtype=np.float32,
+        ).fit([t + _meta(e) for t, e in zip(texts, corpus, strict=True)])
+        # Messages from the corpus, and with nothing, or nothing the model knows, in them.
+        items = [Facts(subject=e.subject, message=e.message) for e in corpus[:300]]
+        items += [Facts(message=""), Facts(message="¡¡!!"), Facts(message="qqqqzx", subject="wvvvk")]
+        asked = [prepare(i.subject, i.message) for i in items]
         expected = sparse.hstack(
-            [starter_model.chars.transform(texts), starter_model.words.transform(with_meta)], format="csr"
+            [
+                chars.transform(asked),
+                words.transform([t + _meta(i) for t, i in zip(asked, items, strict=True)]),
+            ],
+            format="csr",
         )
 
-        assert abs(features - expected).max() < 1e-6
+        assert starter_model.chars.vocabulary_ == chars.vocabulary_
+        assert starter_model.words.vocabulary_ == words.vocabulary_
+        assert abs(starter_model._features(items) - expected).max() < 1e-6
+
+    def test_a_fit_set_aside_the_most_recent_examples_to_judge_on(self):
+        corpus = examples_from(starter_corpus())
+
+        model = TriageModel.train(corpus, judge_on=300)
+
+        assert 0.8 < model.judged <= 1
+        assert model.temperature != 1.0
+
+
+class TestFeatures:
+    @pytest.mark.parametrize("word", ["a", "ab", "abc", "abcd", "envío", "d'accord", "x" * 12])
+    def test_a_word_is_cut_as_scikit_learn_cuts_it(self, word):
+        analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+
+        assert char_grams(word) == analyse(word)
+
+    def test_past_the_limit_the_most_frequent_grams_are_kept_ties_in_alphabetical_order(self):
+        vocabulary, rows = fit_words(["b a c", "c b", "c a"], max_features=2)
+
+        # c: 3 times; a and b: twice each, a first.
+        assert vocabulary.vocabulary_ == {"a": 0, "c": 1}
+        assert rows.shape == (3, 2)
+
+    def test_a_gram_in_one_text_only_is_left_out_of_the_char_features(self):
+        vocabulary, _ = fit_chars(["pedido", "pedido roto"])
+
+        assert " pe" in vocabulary.vocabulary_
+        assert " ro" not in vocabulary.vocabulary_
 
 
 class TestRouting:
@@ -87,6 +140,27 @@ class TestRouting:
         case.refresh_from_db()
         assert case.owner == carmen
         assert case.decision["triage"]["suggestion"] == "logistics"
+
+    def test_a_model_worse_on_the_most_recent_cases_is_kept_rejected(self, organisation, logistics, billing):
+        # Older cases teach one thing; the 30 most recent (the part judged on) another,
+        # which the live model learnt and the new one's twin, fitted without them, cannot know.
+        for n in range(120):
+            CaseFactory(
+                subject="", message=f"zorblax wrangle {n}", department=logistics, status=Status.RESOLVED
+            )
+        for n in range(30):
+            CaseFactory(
+                subject="", message=f"quintuple frobnication {n}", department=billing, status=Status.RESOLVED
+            )
+        first = triage_train()
+
+        second = triage_train()
+
+        assert second.status == TriageVersion.Status.REJECTED
+        assert second.evaluation["holdout"] == 30
+        assert second.evaluation["candidate_accuracy"] < second.evaluation["live_accuracy"] == 1.0
+        first.refresh_from_db()
+        assert first.status == TriageVersion.Status.LIVE
 
     def test_a_reroute_is_learnt_by_the_next_model(
         self, organisation, billing, laura, django_capture_on_commit_callbacks
