@@ -27,6 +27,7 @@ from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
 
 from .models import Department, TriageVersion
+from .selectors import triage_settings
 from .triage import Example, TriageModel, examples_from, starter_corpus
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,8 @@ def live_triage() -> LiveModel | None:
             return None
         _loaded.clear()
         _loaded[version] = model
-    departments = list(Department.objects.values_list("slug", "triage_threshold", "is_fallback"))
-    thresholds = {slug: threshold for slug, threshold, _ in departments}
-    fallback = next((slug for slug, _, is_fallback in departments if is_fallback), "")
-    return LiveModel(version, model, thresholds, fallback)
+    settings = triage_settings()
+    return LiveModel(version, model, settings.thresholds, settings.fallback)
 
 
 def _live_version() -> int | None:

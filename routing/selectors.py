@@ -207,6 +207,36 @@ def active_ruleset() -> RuleSet:
 def forget_compiled_ruleset() -> None:
     """Drop this process's compiled rules (tests simulate a fresh worker)."""
     _compiled.clear()
+    _triage_settings.clear()
+
+
+@dataclass(frozen=True)
+class TriageSettings:
+    thresholds: dict[str, float]  # department slug -> the model's least confidence to route there
+    fallback: str  # the department a case goes to when nothing else decides
+
+
+_triage_settings: dict[str, TriageSettings] = {}
+
+
+def triage_settings() -> TriageSettings:
+    """The departments' triage thresholds and the fallback, read once per process and per rule-set version.
+
+    Saving a department bumps that version (``routing.signals``), so an
+    edited threshold reaches every worker on its next case, as rules do,
+    without a query per case.
+    """
+    version = _ruleset_version()
+    settings = _triage_settings.get(version)
+    if settings is None:
+        departments = list(Department.objects.values_list("slug", "triage_threshold", "is_fallback"))
+        settings = TriageSettings(
+            thresholds={slug: threshold for slug, threshold, _ in departments},
+            fallback=next((slug for slug, _, is_fallback in departments if is_fallback), ""),
+        )
+        _triage_settings.clear()
+        _triage_settings[version] = settings
+    return settings
 
 
 def rule_specs(rules: QuerySet[Rule]) -> list[RuleSpec]:

@@ -9,6 +9,7 @@ from routing import learning
 from routing.learning import forget_loaded_models, live_triage, triage_promote, triage_train
 from routing.models import TriageVersion
 from routing.rules import Facts
+from routing.selectors import triage_settings
 from routing.services import case_reroute, case_route
 from routing.triage import TriageModel, examples_from, starter_corpus
 from routing.triage.features import char_grams, fit_chars, fit_words
@@ -140,6 +141,18 @@ class TestRouting:
         case.refresh_from_db()
         assert case.owner == carmen
         assert case.decision["triage"]["suggestion"] == "logistics"
+
+    def test_thresholds_are_read_once_per_worker_until_a_department_changes(
+        self, organisation, logistics, django_assert_num_queries
+    ):
+        triage_settings()
+        with django_assert_num_queries(0):
+            assert triage_settings().thresholds["logistics"] == 0.5
+
+        logistics.triage_threshold = 0.9
+        logistics.save()
+
+        assert triage_settings().thresholds["logistics"] == 0.9
 
     def test_a_model_worse_on_the_most_recent_cases_is_kept_rejected(self, organisation, logistics, billing):
         # Older cases teach one thing; the 30 most recent (the part judged on) another,
