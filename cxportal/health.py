@@ -1,5 +1,7 @@
 """``/health/``: can this site take and route a case right now?"""
 
+import secrets
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -34,11 +36,23 @@ def _workers() -> tuple[bool, str]:
 CHECKS = {"database": _database, "redis": _redis, "workers": _workers}
 
 
+def _may_see_details(request: HttpRequest) -> bool:
+    # Which database, how many workers, what failed: of use to an attacker
+    # too, so only staff and monitoring holding the token are told.
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    token = settings.CX_HEALTH_TOKEN
+    given = request.headers.get("X-Health-Token", "")
+    return bool(token) and secrets.compare_digest(given.encode(), token.encode())
+
+
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """200 when database, Redis and at least one worker answer; 503 otherwise.
 
     ``?check=live`` answers liveness only (the process serves requests).
+    Everyone gets the status; staff and holders of ``CX_HEALTH_TOKEN`` get
+    each check's result too.
     """
     if request.GET.get("check") == "live":
         return JsonResponse({"status": "ok"})
@@ -50,6 +64,7 @@ def health(request: HttpRequest) -> JsonResponse:
             ok, detail = False, exc.__class__.__name__
         results[name] = {"ok": ok, "detail": detail}
     healthy = all(r["ok"] for r in results.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "checks": results}, status=200 if healthy else 503
-    )
+    body = {"status": "ok" if healthy else "degraded"}
+    if _may_see_details(request):
+        body["checks"] = results
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -308,6 +308,9 @@ CX_SLA_WARNING_RATIO = env.float("CX_SLA_WARNING_RATIO", default=0.8)
 # row may fail for good before the destination is switched off.
 CX_WEBHOOK_TIMEOUT = env.float("CX_WEBHOOK_TIMEOUT", default=5.0)
 CX_WEBHOOK_DISABLE_AFTER = env.int("CX_WEBHOOK_DISABLE_AFTER", default=3)
+# /health/ names its checks (database, Redis, workers) only to staff and to
+# callers sending this token in an X-Health-Token header (empty: staff only).
+CX_HEALTH_TOKEN = env.str("CX_HEALTH_TOKEN", default="")
 
 # --- Security in production ---------------------------------------------------
 # Behind HTTPS in production, set SECURE_COOKIES=1 (see the README).

@@ -20,8 +20,10 @@ def redis_down(settings):
 
 @pytest.mark.integration
 @pytest.mark.usefixtures("real_celery")
-def test_it_is_ready_when_the_database_redis_and_a_worker_answer(client, transactional_db):
-    response = client.get(reverse("health"))
+def test_it_is_ready_when_the_database_redis_and_a_worker_answer(client, transactional_db, settings):
+    settings.CX_HEALTH_TOKEN = "monitoring-secret"
+
+    response = client.get(reverse("health"), headers={"X-Health-Token": "monitoring-secret"})
 
     assert response.status_code == 200
     body = response.json()
@@ -33,8 +35,8 @@ def test_it_is_ready_when_the_database_redis_and_a_worker_answer(client, transac
     }
 
 
-def test_it_answers_503_naming_redis_when_redis_is_unreachable(client, db, redis_down):
-    response = client.get(reverse("health"))
+def test_it_answers_503_naming_redis_when_redis_is_unreachable(admin_client, redis_down):
+    response = admin_client.get(reverse("health"))
 
     assert response.status_code == 503
     body = response.json()
@@ -50,3 +52,23 @@ def test_liveness_answers_200_without_checking_redis(client, redis_down):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong-token"])
+def test_others_get_the_status_alone(client, db, redis_down, settings, token):
+    settings.CX_HEALTH_TOKEN = "monitoring-secret"
+    headers = {} if token is None else {"X-Health-Token": token}
+
+    response = client.get(reverse("health"), headers=headers)
+
+    # The status code is what a load balancer reads; which part failed is not theirs to know.
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded"}
+
+
+def test_with_no_token_configured_an_empty_one_opens_nothing(client, db, redis_down, settings):
+    settings.CX_HEALTH_TOKEN = ""
+
+    response = client.get(reverse("health"), headers={"X-Health-Token": ""})
+
+    assert response.json() == {"status": "degraded"}
