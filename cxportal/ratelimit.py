@@ -22,10 +22,16 @@ def client_ip(request: HttpRequest) -> str:
     return value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
-def is_rate_limited(request: HttpRequest, *, scope: str, limit: int, period: int) -> bool:
-    """Count this request; True once the client made more than ``limit`` in ``period`` seconds."""
+def is_rate_limited(
+    request: HttpRequest, *, scope: str, limit: int, period: int, subject: str | None = None
+) -> bool:
+    """Count this request; True once more than ``limit`` were made in ``period`` seconds.
+
+    Counted per client address, or per ``subject`` when given (a case: its
+    limit holds whichever addresses the requests come from).
+    """
     window = int(time.time() // period)
-    key = f"rl:{scope}:{client_ip(request)}:{window}"
+    key = f"rl:{scope}:{client_ip(request) if subject is None else subject}:{window}"
     try:
         if cache.add(key, 1, timeout=period + 5):
             return False

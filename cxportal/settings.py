@@ -298,6 +298,8 @@ CX_SENDING_TIMEOUT = timedelta(seconds=env.int("CX_SENDING_TIMEOUT_SECONDS", def
 # Public form submissions per client IP and hour; the header naming the
 # client's address when behind a proxy (empty: REMOTE_ADDR).
 CX_SUBMISSIONS_PER_HOUR = env.int("CX_SUBMISSIONS_PER_HOUR", default=20)
+# Messages a customer may add to one case per hour from its tracking page.
+CX_REPLIES_PER_HOUR = env.int("CX_REPLIES_PER_HOUR", default=10)
 CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
 # Closed cases older than this many months are anonymised daily (0: never).
 CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)

@@ -68,6 +68,11 @@ def _case_for_token(token: str) -> Case:
 def track(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's private page: status, public timeline, replies, a message box."""
     case = _case_for_token(token)
+    # Each message e-mails the case's owner: a burst must not become a flood.
+    if request.method == "POST" and is_rate_limited(
+        request, scope="reply", subject=str(case.pk), limit=settings.CX_REPLIES_PER_HOUR, period=3600
+    ):
+        return render(request, "feedback/too_many.html", status=429)
     form = CustomerMessageForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,10 +1,14 @@
-"""Bots and bursts: the honeypot and the per-IP limit on the public form."""
+"""Bots and bursts: the honeypot, the per-IP limit on the public form, the per-case limit on replies."""
 
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 
-from feedback.models import Case
+from feedback.models import Case, CaseEvent, Status
+from routing.models import Notification
+
+from ..factories import CaseFactory
 
 VALID = {
     "kind": "complaint",
@@ -52,3 +56,18 @@ def test_the_limit_fails_open_when_the_cache_is_down(client, organisation):
         response = client.post("/feedback/new/", VALID)
     assert response.status_code == 302
     assert Case.objects.count() == 1
+
+
+def test_replies_to_one_case_are_limited_whatever_the_address(client, organisation, laura, settings):
+    settings.CX_REPLIES_PER_HOUR = 2
+    case = CaseFactory(department=organisation["logistics"], owner=laura, status=Status.ROUTED)
+    url = reverse("track", args=[case.tracking_token])
+
+    statuses = [
+        client.post(url, {"text": f"¿Alguna novedad? {n}"}, REMOTE_ADDR=f"10.0.0.{n}").status_code
+        for n in range(4)
+    ]
+
+    assert statuses == [302, 302, 429, 429]
+    assert case.events.filter(kind=CaseEvent.Kind.CUSTOMER_MESSAGE).count() == 2
+    assert Notification.objects.filter(case=case, recipient=laura, event="customer_message").count() == 2
