@@ -5,6 +5,7 @@ written to var/mail/); production sets DATABASE_URL, REDIS_URL, SECRET_KEY,
 ALLOWED_HOSTS and EMAIL_URL.
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cxportal.middleware.QueryLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After LocaleMiddleware so its 400 page is in the reader's language.
+    "cxportal.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -272,6 +275,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON first (DRF's default order); nesting too deep for Python is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "cxportal.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -304,6 +313,9 @@ CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
 # Closed cases older than this many months are anonymised daily (0: never).
 CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
+# References (PREFIX-2026-000123) must fit the URLs' converter and the 32-character column.
+if not re.fullmatch(r"[A-Za-z0-9_]{1,16}", CX_REFERENCE_PREFIX):
+    raise ImproperlyConfigured("CX_REFERENCE_PREFIX must be 1 to 16 letters, digits or underscores.")
 # The owner is warned once this share of the time to a due date has passed.
 CX_SLA_WARNING_RATIO = env.float("CX_SLA_WARNING_RATIO", default=0.8)
 # Webhooks: seconds to wait for an answer, and how many notifications in a

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from feedback import views as feedback_views
 
 from . import health
+from .converters import ReferenceConverter, TrackingTokenConverter
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -15,14 +16,18 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("cx/favicon.svg"), permanent=True)
 
 
+# Registered before the included URL modules are imported: feedback's use ``reference``.
+register_converter(TrackingTokenConverter, "token")
+register_converter(ReferenceConverter, "reference")
+
 urlpatterns = [
     path("", feedback_views.home, name="home"),
     path("feedback/", include("feedback.urls")),
-    path("track/<str:token>/", feedback_views.track, name="track"),
-    path("track/<str:token>/preferences/", feedback_views.preferences, name="preferences"),
-    path("track/<str:token>/files/<int:pk>/", feedback_views.track_attachment, name="track-attachment"),
+    path("track/<token:token>/", feedback_views.track, name="track"),
+    path("track/<token:token>/preferences/", feedback_views.preferences, name="preferences"),
+    path("track/<token:token>/files/<int:pk>/", feedback_views.track_attachment, name="track-attachment"),
     path("attachments/<int:pk>/", feedback_views.staff_attachment, name="staff-attachment"),
-    path("survey/<str:token>/", feedback_views.survey, name="survey"),
+    path("survey/<token:token>/", feedback_views.survey, name="survey"),
     path("dashboards/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("feedback.api_urls")),

@@ -12,6 +12,12 @@ PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 # A custom range longer than this is refused: the page would be slow and unreadable.
 MAX_CUSTOM_DAYS = 731
+# A custom range must lie within these whole calendar years around today's. The
+# dashboards are about recent and coming work, and the arithmetic around a range
+# (the previous period, the day after it, local midnights) overflows near years
+# 1 and 9999: ?from=0001-01-01 was a 500.
+EARLIEST_YEARS_BACK = 10
+LATEST_YEARS_AHEAD = 1
 
 
 def local_zone() -> ZoneInfo:
@@ -76,6 +82,11 @@ def last_days(days: int, *, now: datetime, note: str = "") -> Period:
     return _between(today - timedelta(days=days - 1), today, now=now, custom=False, note=note)
 
 
+def custom_window(today: date) -> tuple[date, date]:
+    """The first and last days a custom range may cover."""
+    return date(today.year - EARLIEST_YEARS_BACK, 1, 1), date(today.year + LATEST_YEARS_AHEAD, 12, 31)
+
+
 def period_from(params: QueryDict, *, now: datetime) -> Period:
     """``?days=7|30|90`` or ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both days included).
 
@@ -90,6 +101,13 @@ def period_from(params: QueryDict, *, now: datetime) -> Period:
             return last_days(
                 DEFAULT_PERIOD, now=now, note=_("The dates were not valid; showing the last 30 days.")
             )
+        earliest, latest = custom_window(now.astimezone(local_zone()).date())
+        if not (earliest <= first and last <= latest):
+            note = _(
+                "The dates are outside the years the dashboards cover (%(first)s to %(last)s); "
+                "showing the last 30 days."
+            ) % {"first": earliest.year, "last": latest.year}
+            return last_days(DEFAULT_PERIOD, now=now, note=note)
         if first > last or (last - first).days >= MAX_CUSTOM_DAYS:
             return last_days(
                 DEFAULT_PERIOD, now=now, note=_("The date range was not valid; showing the last 30 days.")

@@ -9,12 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from cxportal.parsers import SafeJSONParser
 from routing.selectors import promised_first_response_hours
 
 from . import services
@@ -81,7 +81,7 @@ class CaseListCreate(CaseViewMixin, generics.ListAPIView):
     ordering = ["-created_at"]
     throttle_scope = "intake"
     # The body nests the customer, which form encodings cannot express.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_throttles(self):
         # Only submissions count against the intake rate; reading is not intake.

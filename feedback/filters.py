@@ -1,11 +1,40 @@
 """Query-string filters of the case API."""
 
+from datetime import UTC, datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from .models import Case
 from .selectors import overdue_q
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time that also exists in UTC.
+
+    ``0001-01-01T00:00:00+14:00`` parses, but falls in year 0 in UTC, which
+    no ``datetime`` can hold: the database adapter overflowed converting it
+    (a 500). It is a field error instead.
+    """
+
+    default_error_messages = {"out_of_range": _("Enter a date and time between the years 1 and 9999 in UTC.")}
+
+    def to_python(self, value: object) -> datetime | None:
+        result = super().to_python(value)
+        if result is not None and timezone.is_aware(result):
+            try:
+                result.astimezone(UTC)
+            except OverflowError:
+                raise ValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
+        return result
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -13,10 +42,10 @@ class CaseFilter(django_filters.FilterSet):
     # Labels only describe the parameters in the schema, so they stay in English.
     department = django_filters.CharFilter(field_name="department__slug", label="Department slug")
     tag = django_filters.CharFilter(field_name="tags__slug", label="Tag slug")
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Submitted at or after (ISO 8601)"
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Submitted before (ISO 8601)"
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past a due date")

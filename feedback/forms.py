@@ -5,7 +5,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Kind
+from .limits import column_length, validate_intake_date, validate_stored_email_length
+from .models import Case, Customer, Kind
 from .uploads import AttachmentsField
 
 # Kinds that usually concern an order: their order fields are shown first.
@@ -40,7 +41,7 @@ class FeedbackForm(ConsentFields):
     kind = forms.ChoiceField(
         label=_("What would you like to tell us?"), choices=Kind.choices, initial=Kind.COMPLAINT
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=column_length(Case, "subject"))
     message = forms.CharField(
         label=_("Your message"),
         min_length=10,
@@ -49,18 +50,33 @@ class FeedbackForm(ConsentFields):
         help_text=_("Tell us in your own words what happened."),
     )
     attachments = AttachmentsField(label=_("Photos or documents"))
-    order_reference = forms.CharField(label=_("Order number"), max_length=60, required=False)
+    order_reference = forms.CharField(
+        label=_("Order number"), max_length=column_length(Case, "order_reference"), required=False
+    )
     order_date = forms.DateField(
-        label=_("Order date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Order date"),
+        required=False,
+        validators=[validate_intake_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     promised_delivery_date = forms.DateField(
-        label=_("Promised delivery date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Promised delivery date"),
+        required=False,
+        validators=[validate_intake_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    product = forms.CharField(label=_("Product or category"), max_length=200, required=False)
-    store = forms.CharField(label=_("Store"), max_length=200, required=False)
-    name = forms.CharField(label=_("Your name"), max_length=200)
-    email = forms.EmailField(label=_("Email"), required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    product = forms.CharField(
+        label=_("Product or category"), max_length=column_length(Case, "product"), required=False
+    )
+    store = forms.CharField(label=_("Store"), max_length=column_length(Case, "store"), required=False)
+    name = forms.CharField(label=_("Your name"), max_length=column_length(Customer, "name"))
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=column_length(Customer, "email"),
+        required=False,
+        validators=[validate_stored_email_length],
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=column_length(Customer, "phone"), required=False)
     # A honeypot: hidden from people (and screen readers), filled by bots.
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -68,7 +84,9 @@ class FeedbackForm(ConsentFields):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     customer_number = forms.CharField(
-        label=_("Customer number (if you have one)"), max_length=40, required=False
+        label=_("Customer number (if you have one)"),
+        max_length=column_length(Customer, "customer_number"),
+        required=False,
     )
 
     def __init__(self, *args, **kwargs):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .limits import column_length, validate_intake_date, validate_stored_email_length
 from .models import Case, Channel, Customer, Kind
 
 # The web form has its own view; integrations say which channel they relay.
@@ -14,11 +15,21 @@ API_CHANNELS = [(value, label) for value, label in Channel.choices if value != C
 
 
 class IntakeCustomerSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=column_length(Customer, "name"))
     # Whether at least one contact is given is the service's rule (code "no_contact").
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    customer_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(
+        max_length=column_length(Customer, "email"),
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[validate_stored_email_length],
+    )
+    phone = serializers.CharField(
+        max_length=column_length(Customer, "phone"), required=False, allow_blank=True, default=""
+    )
+    customer_number = serializers.CharField(
+        max_length=column_length(Customer, "customer_number"), required=False, allow_blank=True, default=""
+    )
 
     def validate_phone(self, value: str) -> str:
         value = value.strip()
@@ -34,14 +45,24 @@ class CaseIntakeSerializer(serializers.Serializer):
     customer = IntakeCustomerSerializer()
     kind = serializers.ChoiceField(choices=Kind.choices)
     channel = serializers.ChoiceField(choices=API_CHANNELS, default=Channel.API)
-    subject = serializers.CharField(max_length=200)
+    subject = serializers.CharField(max_length=column_length(Case, "subject"))
     message = serializers.CharField(max_length=5000)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE[:2])
-    order_reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    order_date = serializers.DateField(required=False, allow_null=True, default=None)
-    promised_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
-    product = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    store = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    order_reference = serializers.CharField(
+        max_length=column_length(Case, "order_reference"), required=False, allow_blank=True, default=""
+    )
+    order_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_intake_date]
+    )
+    promised_delivery_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_intake_date]
+    )
+    product = serializers.CharField(
+        max_length=column_length(Case, "product"), required=False, allow_blank=True, default=""
+    )
+    store = serializers.CharField(
+        max_length=column_length(Case, "store"), required=False, allow_blank=True, default=""
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         order_date = attrs.get("order_date")

@@ -5,5 +5,5 @@ from . import views
 app_name = "feedback"
 urlpatterns = [
     path("new/", views.feedback_new, name="new"),
-    path("thanks/<str:reference>/", views.feedback_thanks, name="thanks"),
+    path("thanks/<reference:reference>/", views.feedback_thanks, name="thanks"),
 ]

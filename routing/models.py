@@ -219,6 +219,10 @@ class Rule(models.Model):
         verbose_name = _("rule")
         verbose_name_plural = _("rules")
         ordering = ["order", "id"]
+        # Any enabled rule can divert any team's cases (conditions match every
+        # case; order and override decide), so switching rules on, changing live
+        # ones and importing are for administrators; add/change_rule only drafts.
+        permissions = [("publish_rule", _("Can enable, import and change live rules"))]
 
     def __str__(self) -> str:
         return self.name
@@ -272,7 +276,10 @@ class RuleTrial(models.Model):
     processed = models.PositiveIntegerField(default=0)
     # Counts of cases whose tags, department or priority would change.
     summary = models.JSONField(default=dict, blank=True)
-    # Up to a few hundred changed cases, for the results page.
+    # The same counts per department of the case ("" for unrouted cases): the
+    # results page adds up only the departments the viewer may see.
+    by_department = models.JSONField(default=dict, blank=True)
+    # Up to a few hundred changed cases per department, for the results page.
     changes = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(

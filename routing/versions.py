@@ -6,15 +6,26 @@ in the same transaction. It stores ``before`` as the rule's current version
 number, says what changed, and moves the rule to the next version — or does
 nothing when the change changed nothing. Cases keep the version that matched
 them in ``Case.decision``, so an old case can be read against its version.
+
+Who may write what: any enabled rule can divert any team's cases, so
+enabling or disabling a rule, changing or restoring an enabled one and
+importing rules need ``routing.publish_rule`` (administrators; superusers
+have it implicitly). Those with only ``change_rule`` write drafts. Every
+service here checks it, so a crafted request cannot go around the admin.
+An ``actor`` of ``None`` is the system itself (a management command).
 """
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import Rule, RuleVersion
-from .transfer import rule_apply, rule_resolve, rule_to_dict
+from .transfer import ImportResult, rule_apply, rule_resolve, rule_to_dict, rules_import
+
+PUBLISH_PERMISSION = "routing.publish_rule"
 
 # Fields shown as "old → new" in a summary, in this order.
 _SCALARS = (
@@ -29,6 +40,25 @@ _SCALARS = (
 )
 _LISTS = ("add_tags", "add_watchers", "notify_users")
 MINUS = "\N{MINUS SIGN}"
+
+
+def rule_may_publish(actor: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Whether ``actor`` may switch rules on or off, change live rules and import rules."""
+    if actor is None:
+        return True
+    return bool(actor.is_active and actor.has_perm(PUBLISH_PERMISSION))
+
+
+def rule_check_write(
+    *, actor: AbstractBaseUser | AnonymousUser | None, was_enabled: bool, enabled: bool
+) -> None:
+    """Refuse a write that touches a live rule (before or after it) unless ``actor`` may publish.
+
+    Raises ``PermissionDenied``; call it inside the write's transaction so a
+    refusal undoes what was already written.
+    """
+    if (was_enabled or enabled) and not rule_may_publish(actor):
+        raise PermissionDenied(_("Only an administrator may enable rules or change an enabled rule."))
 
 
 def _shown(value: Any) -> str:
@@ -73,6 +103,8 @@ def rule_save_version(*, rule: Rule, actor, before: dict[str, Any], note: str = 
     summary = rule_changes(before, after)
     if not summary:
         return None
+    # Every change of a rule passes here: the last guard for live rules.
+    rule_check_write(actor=actor, was_enabled=bool(before.get("enabled")), enabled=after["enabled"])
     with transaction.atomic():
         current = Rule.objects.select_for_update().values_list("version", flat=True).get(pk=rule.pk)
         version = RuleVersion.objects.create(
@@ -98,6 +130,9 @@ def rule_restore(*, version: RuleVersion, actor) -> Rule:
     resolved = rule_resolve(version.snapshot)
     with transaction.atomic():
         rule = Rule.objects.select_for_update().get(pk=version.rule_id)
+        rule_check_write(
+            actor=actor, was_enabled=rule.enabled, enabled=bool(version.snapshot.get("enabled", True))
+        )
         before = rule_to_dict(rule)
         rule_apply(rule=rule, resolved=resolved)
         rule_save_version(
@@ -110,9 +145,23 @@ def rule_set_enabled(*, rule: Rule, enabled: bool, actor) -> bool:
     """Switch a rule on or off, keeping the previous version. Returns whether it changed."""
     if rule.enabled == enabled:
         return False
+    rule_check_write(actor=actor, was_enabled=rule.enabled, enabled=enabled)
     with transaction.atomic():
         before = rule_to_dict(rule)
         rule.enabled = enabled
         rule.save(update_fields=["enabled", "updated_at"])
         rule_save_version(rule=rule, actor=actor, before=before)
     return True
+
+
+def rules_import_by(
+    *, actor: AbstractBaseUser | AnonymousUser | None, data: Any, replace: bool
+) -> ImportResult:
+    """``rules_import`` on behalf of ``actor``, who must be allowed to publish rules.
+
+    An imported rule is enabled unless the file says otherwise, and
+    ``replace`` deletes live rules, so importing is never a draft.
+    """
+    if not rule_may_publish(actor):
+        raise PermissionDenied(_("Only an administrator may import rules."))
+    return rules_import(data=data, replace=replace, actor=actor)

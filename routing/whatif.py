@@ -4,27 +4,42 @@ A trial evaluates the current enabled rule set twice per past case — as it
 is, and with the tried rule in it (replacing the saved rule of the same id,
 or inserted by order) — and counts the cases whose tags, department or
 priority would differ. Nothing is written but the ``RuleTrial`` itself.
+
+A trial may be opened by anyone who may draft rules, and a rule's conditions
+match every team's cases, so results are scoped when they are *shown*, to the
+viewer: counts are kept per department while the trial runs
+(``by_department``) and ``rule_trial_results`` adds up only the viewer's
+departments and lists only the cases the viewer may see. Filtering at display
+time, not at run time, keeps a trial safe when someone else opens it.
 """
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 from feedback.models import Case
+from feedback.selectors import cases_visible_to
 
 from .models import Rule, RuleTrial
 from .rules import Decision, RuleError, RuleSet, RuleSpec, validate_rule
-from .selectors import facts_for_case, rule_specs
+from .selectors import departments_of, facts_for_case, rule_specs, sees_all_departments
 from .transfer import spec_from_dict
 
 CHUNK_SIZE = 200
+# Changed cases kept for the results page, per department (so one busy team
+# cannot push another team's cases off its manager's list).
 MAX_CHANGES = 500
 MAX_DAYS = 3650
+COUNTERS = ("cases", "tags_changed", "department_changed", "priority_changed")
+# ``by_department`` key of the cases not routed yet (only those who see all see them).
+UNROUTED = ""
 
 
 def rule_trial_start(
@@ -96,7 +111,10 @@ def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
     cases = Case.objects.filter(created_at__gte=now - timedelta(days=trial.days)).order_by("pk")
     total = cases.count()
     RuleTrial.objects.filter(pk=trial.pk).update(total=total, processed=0)
-    counts = {"cases": 0, "tags_changed": 0, "department_changed": 0, "priority_changed": 0}
+    counts = dict.fromkeys(COUNTERS, 0)
+    # The same counts per department of the case, plus how many changed at all,
+    # so each viewer's totals can be added up from their departments only.
+    by_department: dict[str, dict[str, int]] = {}
     changes: list[dict[str, Any]] = []
     last_id = 0
     while True:
@@ -107,20 +125,32 @@ def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
             # The facts as routing saw them on the day the case came in.
             facts = facts_for_case(case, today=_day_of(case))
             before, after = _outcome(without.evaluate(facts)), _outcome(with_rule.evaluate(facts))
+            key = str(case.department_id) if case.department_id else UNROUTED
+            bucket = by_department.setdefault(key, dict.fromkeys((*COUNTERS, "changed"), 0))
             counts["cases"] += 1
+            bucket["cases"] += 1
             changed = False
-            for key, counter in (
+            for name, counter in (
                 ("tags", "tags_changed"),
                 ("department", "department_changed"),
                 ("priority", "priority_changed"),
             ):
-                if before[key] != after[key]:
+                if before[name] != after[name]:
                     counts[counter] += 1
+                    bucket[counter] += 1
                     changed = True
-            if changed and len(changes) < MAX_CHANGES:
-                changes.append(
-                    {"case_id": case.pk, "reference": case.reference, "before": before, "after": after}
-                )
+            if changed:
+                bucket["changed"] += 1
+                if bucket["changed"] <= MAX_CHANGES:
+                    changes.append(
+                        {
+                            "case_id": case.pk,
+                            "reference": case.reference,
+                            "department_id": case.department_id,
+                            "before": before,
+                            "after": after,
+                        }
+                    )
         last_id = chunk[-1].pk
         RuleTrial.objects.filter(pk=trial.pk).update(processed=counts["cases"])
     with transaction.atomic():
@@ -129,9 +159,53 @@ def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
             total=max(total, counts["cases"]),
             processed=counts["cases"],
             summary=counts,
+            by_department=by_department,
             changes=changes,
             finished_at=timezone.now(),
         )
+
+
+@dataclass(frozen=True)
+class TrialResults:
+    """What one viewer may see of a trial."""
+
+    sees_all: bool
+    # None when the counts cannot be scoped to the viewer (a trial run before
+    # counts were kept per department): better no figure than a leaking one.
+    summary: dict[str, int] | None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False
+
+
+def rule_trial_results(*, trial: RuleTrial, viewer: AbstractBaseUser | AnonymousUser) -> TrialResults:
+    """The counts and changed cases of ``trial`` that ``viewer`` may see.
+
+    Executives and superusers get everything. Anyone else gets the counts of
+    their own departments and only the listed cases ``cases_visible_to`` lets
+    them see *now*, whoever started the trial.
+    """
+    visible = set(
+        cases_visible_to(viewer)
+        .filter(pk__in=[change["case_id"] for change in trial.changes])
+        .values_list("pk", flat=True)
+    )
+    changes = [change for change in trial.changes if change["case_id"] in visible]
+    sees_all = sees_all_departments(viewer)
+    if sees_all:
+        buckets = list(trial.by_department.values())
+        summary = trial.summary
+    else:
+        mine = {str(pk) for pk in departments_of(viewer).values_list("pk", flat=True)}
+        buckets = [bucket for key, bucket in trial.by_department.items() if key in mine]
+        summary = (
+            {name: sum(bucket.get(name, 0) for bucket in buckets) for name in COUNTERS}
+            if trial.by_department or not trial.summary.get("cases")
+            else None
+        )
+    truncated = any(bucket.get("changed", 0) > MAX_CHANGES for bucket in buckets) or (
+        not trial.by_department and len(trial.changes) >= MAX_CHANGES
+    )
+    return TrialResults(sees_all=sees_all, summary=summary, changes=changes, truncated=truncated)
 
 
 def _day_of(case: Case) -> date:

@@ -91,3 +91,31 @@ class RuleConditionFactory(factory.django.DjangoModelFactory):
     field = "text"
     operator = "contains_any"
     value = "retraso"
+
+
+def email_of_length(length: int, letter: str = "a") -> str:
+    """A valid address of exactly ``length`` characters (70 to 320).
+
+    The local part is at most 64 characters and each domain label at most 63,
+    as the address rules allow; ``letter`` fills the local part.
+    """
+    local = letter * 64
+    labels = []
+    left = length - len(local) - 1 - len(".com")
+    while left > 0:
+        label = min(63, left)
+        if 0 < left - label < 3:  # keep the next label 2+ characters long (its dot counts)
+            label -= 3
+        labels.append("d" * label)
+        left -= label + 1
+    return f"{local}@{'.'.join(labels)}.com"
+
+
+# Order and promise dates no real order has (year 1, year 9999...): refused by the form and the API.
+FAR_DATES = [
+    ("order_date", "0001-01-01"),
+    ("order_date", "1900-06-15"),
+    ("promised_delivery_date", "0001-01-03"),
+    ("promised_delivery_date", "9999-12-31"),
+    ("promised_delivery_date", "2200-01-01"),
+]

@@ -547,3 +547,12 @@ class TestCaseAssign:
         case_assign(case=logistics_case, owner=laura, actor=laura)
 
         assert not CaseEvent.objects.filter(case=logistics_case).exists()
+
+
+class TestMalformedQueries:
+    @pytest.mark.parametrize("query", [{"tags__slug": "\x00"}, {"q": "ana\x00"}, {"status__exact": "\x00"}])
+    def test_a_nul_byte_in_a_changelist_parameter_is_a_400(self, logistics_staff, logistics_case, query):
+        # PostgreSQL text cannot hold NUL; the filter used to reach the query and fail there.
+        response = client_for(logistics_staff).get(CHANGELIST, query)
+
+        assert response.status_code == 400

@@ -13,12 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cxportal.errors import ApplicationError
-from feedback.selectors import cases_visible_to
 
 from ..models import Rule, RuleTrial, RuleVersion
-from ..transfer import rule_to_dict, rules_export, rules_import
-from ..versions import rule_changes, rule_restore
-from ..whatif import MAX_DAYS, rule_trial_start
+from ..transfer import rule_to_dict, rules_export
+from ..versions import rule_changes, rule_restore, rules_import_by
+from ..whatif import MAX_DAYS, rule_trial_results, rule_trial_start
 
 
 def rule_form_dict(cleaned: dict) -> dict:
@@ -106,7 +105,8 @@ class RulePagesMixin:
         return response
 
     def import_view(self, request):
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+        # Imported rules go live (and ``replace`` deletes live ones): administrators only.
+        if not (self.has_publish_permission(request) and self.has_add_permission(request)):
             raise PermissionDenied
         form = RuleImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -114,9 +114,12 @@ class RulePagesMixin:
                 raise PermissionDenied
             try:
                 data = json.loads(form.cleaned_data["file"].read().decode("utf-8"))
-                result = rules_import(data=data, replace=form.cleaned_data["replace"], actor=request.user)
+                result = rules_import_by(actor=request.user, data=data, replace=form.cleaned_data["replace"])
             except (ValueError, UnicodeDecodeError):
                 form.add_error("file", _("The file is not valid JSON."))
+            except RecursionError:
+                # json.loads gives up on nesting a few thousand levels deep; no rules file has any.
+                form.add_error("file", _("The file is nested too deeply to read."))
             except ApplicationError as exc:
                 form.add_error("file", ValidationError(exc.message, code=exc.code))
             else:
@@ -210,18 +213,15 @@ class RulePagesMixin:
             raise PermissionDenied
         trial = get_object_or_404(RuleTrial.objects.select_related("rule", "requested_by"), pk=trial_id)
         running = trial.status in (RuleTrial.Status.QUEUED, RuleTrial.Status.RUNNING)
-        visible = set(
-            cases_visible_to(request.user)
-            .filter(pk__in=[change["case_id"] for change in trial.changes])
-            .values_list("pk", flat=True)
-        )
-        changes = [{**change, "visible": change["case_id"] in visible} for change in trial.changes]
+        results = rule_trial_results(trial=trial, viewer=request.user)
         context = self._context(
             request,
             _("What-if: %(rule)s") % {"rule": trial.draft.get("name", "")},
             trial=trial,
             running=running,
-            changes=changes,
-            summary=trial.summary,
+            results=results,
+            # The running totals count every team's cases: those who do not
+            # see every team get a percentage, not the number of cases.
+            percent_done=100 * trial.processed // trial.total if trial.total else 0,
         )
         return TemplateResponse(request, "admin/routing/rule/trial.html", context)

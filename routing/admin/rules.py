@@ -18,7 +18,7 @@ from cxportal.errors import ApplicationError
 from ..models import Rule, RuleCondition
 from ..rules import FIELDS, OPERATORS, RuleError, compile_condition, validate_rule
 from ..transfer import rule_clone, rule_to_dict, spec_from_dict
-from ..versions import rule_save_version, rule_set_enabled
+from ..versions import rule_check_write, rule_may_publish, rule_save_version, rule_set_enabled
 from .rule_pages import RulePagesMixin, rule_form_dict
 
 
@@ -101,6 +101,20 @@ class RuleForm(forms.ModelForm):
             "notify_users",
         ]
 
+    # False (set per request by ``RuleAdmin.get_form``) for those who may only
+    # write drafts: the switch is shown but not theirs to flip.
+    may_publish = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.may_publish and "enabled" in self.fields:
+            # A disabled field ignores what is posted and keeps its initial value,
+            # which for a new rule must be "off", not the model's default.
+            self.fields["enabled"].disabled = True
+            self.fields["enabled"].help_text = _("Saved as a draft: an administrator switches rules on.")
+            if self.instance._state.adding:
+                self.initial["enabled"] = False
+
     def clean(self):
         cleaned = super().clean()
         # Conditions are checked one by one in the inline; this checks the rule does something.
@@ -122,6 +136,19 @@ def unused_q(*, now) -> Q:
     """
     cutoff = now - timedelta(days=UNUSED_DAYS)
     return Q(last_matched_at__lt=cutoff) | Q(last_matched_at__isnull=True, updated_at__lt=cutoff)
+
+
+class RuleListForm(forms.ModelForm):
+    """A row of the editable rule list; a live rule's order is read-only for draft writers."""
+
+    may_publish = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Order decides which rule wins, so reordering a live rule changes routing.
+        if not self.may_publish and self.instance.enabled:
+            for field in self.fields.values():
+                field.disabled = True
 
 
 class UnusedFilter(admin.SimpleListFilter):
@@ -187,23 +214,61 @@ class RuleAdmin(RulePagesMixin, admin.ModelAdmin):
             )
         return when
 
+    # Any enabled rule can divert any team's cases: switching rules on and off,
+    # changing or deleting live rules and importing need ``publish_rule``.
+    def has_publish_permission(self, request) -> bool:
+        return rule_may_publish(request.user)
+
+    def has_change_permission(self, request, obj: Rule | None = None) -> bool:
+        if obj is not None and obj.enabled and not self.has_publish_permission(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj: Rule | None = None) -> bool:
+        if obj is not None and obj.enabled and not self.has_publish_permission(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if self.has_publish_permission(request):
+            return form
+        return type(form.__name__, (form,), {"may_publish": False})
+
+    def get_changelist_form(self, request, **kwargs):
+        form = super().get_changelist_form(request, form=RuleListForm, **kwargs)
+        return type(form.__name__, (form,), {"may_publish": self.has_publish_permission(request)})
+
     # Every change keeps the previous version: the state is read before the
     # change is written, and stored (with what changed) once it is.
     def save_model(self, request, obj, form, change):
+        was_enabled = False
         if change:
             form.rule_before = rule_to_dict(Rule.objects.get(pk=obj.pk))
+            was_enabled = form.rule_before["enabled"]
+        # The form already keeps drafts off; this holds even for a crafted request.
+        rule_check_write(actor=request.user, was_enabled=was_enabled, enabled=obj.enabled)
         super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        rule_check_write(actor=request.user, was_enabled=obj.enabled, enabled=False)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if queryset.filter(enabled=True).exists():
+            rule_check_write(actor=request.user, was_enabled=True, enabled=False)
+        super().delete_queryset(request, queryset)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change:
             rule_save_version(rule=form.instance, actor=request.user, before=form.rule_before)
 
-    @admin.action(description=_("Enable selected rules"), permissions=["change"])
+    @admin.action(description=_("Enable selected rules"), permissions=["publish"])
     def enable_rules(self, request, queryset):
         self._set_enabled(request, queryset, True)
 
-    @admin.action(description=_("Disable selected rules"), permissions=["change"])
+    @admin.action(description=_("Disable selected rules"), permissions=["publish"])
     def disable_rules(self, request, queryset):
         self._set_enabled(request, queryset, False)
 

@@ -491,3 +491,56 @@ def test_elena_sees_every_team_against_the_previous_30_days_and_logistics_overdu
     )
     listed = client.get(html.unescape(link.group(1)))
     assert listed.context["cl"].result_count == overdue
+
+
+FAR_RANGES = [
+    pytest.param("0001-01-01", "0001-01-05", id="year-1"),
+    pytest.param("9999-12-25", "9999-12-31", id="year-9999"),
+    pytest.param("1900-01-01", "1900-01-31", id="long-before-the-portal"),
+    pytest.param("2200-01-01", "2200-01-31", id="far-future"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("first", "last"), FAR_RANGES)
+@pytest.mark.parametrize("page", [OVERVIEW, "/dashboards/logistics/"])
+@pytest.mark.parametrize("export", [False, True], ids=["page", "csv"])
+def test_a_range_outside_the_dashboard_window_shows_thirty_days_and_says_so(
+    client, elena, cases, page, first, last, export
+):
+    client.force_login(elena)
+    params = {"from": first, "to": last, "lang": "en", **({"format": "csv"} if export else {})}
+
+    response = client.get(page, params)
+
+    assert response.status_code == 200
+    assert not response.context or response.context["period"].days == 30
+    if export:
+        # The file covers the last 30 days, and its name says so.
+        today = timezone.localdate()
+        assert f"-{today - timedelta(days=29)}-{today}.csv" in response["Content-Disposition"]
+    else:
+        assert "data-period-note" in response.content.decode()
+        assert "outside the years the dashboards cover" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_range_on_the_edges_of_the_dashboard_window_is_shown_as_asked(client, elena, cases):
+    from datetime import date
+
+    from dashboards.periods import EARLIEST_YEARS_BACK, LATEST_YEARS_AHEAD
+
+    year = timezone.localdate().year
+    earliest, latest = date(year - EARLIEST_YEARS_BACK, 1, 1), date(year + LATEST_YEARS_AHEAD, 12, 31)
+    client.force_login(elena)
+
+    first_days = client.get(OVERVIEW, {"from": earliest, "to": earliest + timedelta(days=6)})
+    last_days = client.get(OVERVIEW, {"from": latest - timedelta(days=6), "to": latest})
+    one_day_too_early = client.get(
+        OVERVIEW, {"from": earliest - timedelta(days=1), "to": earliest + timedelta(days=6), "lang": "en"}
+    )
+
+    assert (first_days.context["period"].first_day, first_days.context["period"].days) == (earliest, 7)
+    assert (last_days.context["period"].last_day, last_days.context["period"].days) == (latest, 7)
+    assert not one_day_too_early.context["period"].custom
+    assert f"cover ({earliest.year} to {latest.year})" in one_day_too_early.content.decode()

@@ -17,12 +17,14 @@ from feedback.models import Case, Channel, Status
 from routing.models import Tag
 
 from ..factories import (
+    FAR_DATES,
     CaseFactory,
     CustomerFactory,
     RuleConditionFactory,
     RuleFactory,
     TagFactory,
     UserFactory,
+    email_of_length,
 )
 
 CASES = "/api/v1/cases/"
@@ -216,6 +218,128 @@ class TestIntake:
         assert field in response.json()
         assert not Case.objects.exists()
 
+    @pytest.mark.parametrize("length", [255, 320])
+    def test_an_email_longer_than_its_column_is_a_field_error_and_stores_nothing(
+        self, api, chatbot, organisation, length
+    ):
+        api.force_login(chatbot)
+
+        response = api.post(
+            CASES, intake(customer={"name": "Ana", "email": email_of_length(length)}), format="json"
+        )
+
+        assert response.status_code == 400
+        assert list(response.json()) == ["customer"]
+        assert list(response.json()["customer"]) == ["email"]
+        assert not Case.objects.exists()
+
+    def test_an_email_as_long_as_its_column_is_stored(self, api, chatbot, organisation):
+        api.force_login(chatbot)
+        email = email_of_length(254)
+
+        response = api.post(CASES, intake(customer={"name": "Ana", "email": email}), format="json")
+
+        assert response.status_code == 201
+        assert Case.objects.get().customer.email == email
+
+    def test_an_email_that_lowercasing_would_lengthen_past_its_column_is_a_field_error(
+        self, api, chatbot, organisation
+    ):
+        api.force_login(chatbot)
+        # "İ" lower-cases to two characters: 254 as typed, 318 as stored.
+        email = email_of_length(254, letter="İ")
+
+        response = api.post(
+            f"{CASES}?lang=en", intake(customer={"name": "Ana", "email": email}), format="json"
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {"customer": {"email": ["This email address is too long."]}}
+        assert not Case.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("subject", "s" * 200),
+            ("order_reference", "r" * 60),
+            ("product", "p" * 200),
+            ("store", "t" * 200),
+            ("customer.name", "n" * 200),
+            ("customer.phone", "+34 600" + " " * 26 + "000 000"),
+            ("customer.customer_number", "c" * 40),
+        ],
+    )
+    def test_a_text_longer_than_its_column_is_a_field_error_and_one_as_long_is_stored(
+        self, api, chatbot, organisation, field, value
+    ):
+        api.force_login(chatbot)
+
+        def body(text: str) -> dict:
+            if field.startswith("customer."):
+                return intake(customer={"name": "Ana", "email": "ana@example.com", field[9:]: text})
+            return intake(**{field: text})
+
+        too_long = api.post(CASES, body(value + "x"), format="json")
+        assert too_long.status_code == 400
+        errors = too_long.json()
+        for part in field.split("."):
+            errors = errors[part]
+        assert errors
+        assert not Case.objects.exists()
+
+        assert api.post(CASES, body(value), format="json").status_code == 201
+        assert Case.objects.count() == 1
+
+    def test_every_text_field_is_as_long_as_its_column(self):
+        from rest_framework.fields import CharField
+
+        from feedback.models import Case, Customer
+        from feedback.serializers import CaseIntakeSerializer, IntakeCustomerSerializer
+
+        for serializer, model in ((CaseIntakeSerializer(), Case), (IntakeCustomerSerializer(), Customer)):
+            for name, field in serializer.fields.items():
+                column = next((f for f in model._meta.fields if f.name == name), None)
+                if column is not None and column.max_length and isinstance(field, CharField):
+                    assert field.max_length == column.max_length, name
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        FAR_DATES,
+    )
+    def test_a_date_outside_the_window_is_a_translated_field_error(
+        self, api, chatbot, organisation, field, value
+    ):
+        api.force_login(chatbot)
+
+        response = api.post(f"{CASES}?lang=en", intake(**{field: value}), format="json")
+
+        assert response.status_code == 400
+        [message] = response.json()[field]
+        assert message.startswith("Enter a date between")
+        assert not Case.objects.exists()
+
+    def test_dates_on_the_edges_of_the_window_are_stored_and_one_day_beyond_refused(
+        self, api, chatbot, organisation
+    ):
+        from feedback.limits import intake_date_window
+
+        api.force_login(chatbot)
+        earliest, latest = intake_date_window(timezone.localdate())
+
+        too_early = api.post(CASES, intake(order_date=str(earliest - timedelta(days=1))), format="json")
+        too_late = api.post(
+            CASES, intake(promised_delivery_date=str(latest + timedelta(days=1))), format="json"
+        )
+        edges = api.post(
+            CASES, intake(order_date=str(earliest), promised_delivery_date=str(latest)), format="json"
+        )
+
+        assert (too_early.status_code, list(too_early.json())) == (400, ["order_date"])
+        assert (too_late.status_code, list(too_late.json())) == (400, ["promised_delivery_date"])
+        assert edges.status_code == 201
+        case = Case.objects.get()
+        assert (case.order_date, case.promised_delivery_date) == (earliest, latest)
+
     def test_malformed_json_is_a_400(self, api, chatbot, organisation):
         api.force_login(chatbot)
 
@@ -342,6 +466,41 @@ class TestVisibility:
         assert api.get(CASES).status_code == 403
 
 
+class TestMalformedInput:
+    def test_a_nul_byte_in_a_case_reference_is_a_400(self, api, readers, logistics_case):
+        api.force_login(readers["laura"])
+
+        assert api.get(f"{CASES}%00/").status_code == 400
+
+    def test_a_reference_no_case_could_have_is_a_404(self, api, readers, logistics_case):
+        api.force_login(readers["laura"])
+
+        assert api.get(f"{CASES}CX-2026%20000001/").status_code == 404
+        assert api.get(f"{CASES}{'X' * 33}/").status_code == 404
+
+    @pytest.mark.parametrize("depth", [100_000, 5_000])
+    def test_deeply_nested_json_is_a_400_with_a_clear_message(self, api, chatbot, organisation, depth):
+        api.force_login(chatbot)
+
+        body = "[" * depth + "]" * depth
+        response = api.post(CASES, body, content_type="application/json")
+
+        assert response.status_code == 400
+        with translation.override("es"):
+            expected = translation.gettext("The JSON body is nested too deeply.")
+        assert response.json() == {"detail": expected}
+        assert not Case.objects.exists()
+
+    def test_nesting_inside_a_field_is_refused_the_same_way(self, api, chatbot, organisation):
+        api.force_login(chatbot)
+
+        body = '{"customer": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        response = api.post(CASES, body, content_type="application/json")
+
+        assert response.status_code == 400
+        assert not Case.objects.exists()
+
+
 class TestFilters:
     @pytest.fixture
     def cases(self, organisation, laura, bruno):
@@ -427,6 +586,40 @@ class TestFilters:
 
         assert response.status_code == 400
         assert set(response.json()) == set(query)
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {"tag": "\x00"},
+            {"department": "logistics\x00"},
+            {"status": "\x00"},
+            {"created_after": "\x00"},
+            {"ordering": "\x00"},
+        ],
+    )
+    def test_a_nul_byte_in_a_filter_is_a_400(self, elena_api, cases, query):
+        # PostgreSQL text cannot hold NUL: no filter value with one may reach a query.
+        response = elena_api.get(CASES, query)
+
+        assert response.status_code == 400
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {"created_after": "0001-01-01T00:00:00+14:00"},
+            {"created_before": "0001-01-01T00:00:00+14:00"},
+            {"created_after": "9999-12-31T23:59:59-14:00"},
+        ],
+    )
+    def test_a_date_outside_the_representable_range_is_a_400_field_error(self, elena_api, cases, query):
+        # In UTC these fall before year 1 or after year 9999, which no datetime can hold.
+        response = elena_api.get(CASES, query)
+
+        assert response.status_code == 400
+        assert set(response.json()) == set(query)
+        with translation.override("es"):
+            expected = translation.gettext("Enter a date and time between the years 1 and 9999 in UTC.")
+        assert response.json()[next(iter(query))] == [expected]
 
     def test_filters_do_not_widen_what_a_department_sees(self, api, readers, cases):
         api.force_login(readers["bruno"])

@@ -103,3 +103,34 @@ def test_the_thanks_page_links_to_the_tracking_page(client, organisation):
     thanks = client.get(response["Location"])
     case = thanks.context["case"]
     assert reverse("track", args=[case.tracking_token]) in thanks.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/track/%00/", "/survey/%00/", "/track/%00/preferences/", "/track/x%00/files/1/"]
+)
+def test_a_nul_byte_in_a_customer_link_is_a_400_not_a_server_error(client, db, path):
+    # PostgreSQL text cannot hold NUL: before the guard this reached the query and failed there.
+    response = client.get(path)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/track/not%20a%20token/",
+        "/track/%E2%9C%93/",
+        "/survey/a.b/",
+        "/track/a:b/preferences/",
+        f"/track/{'x' * 65}/",
+        "/track/x~/files/1/",
+        "/feedback/thanks/CX-2026%20000001/",
+    ],
+)
+def test_a_link_no_real_token_could_have_is_a_404_without_a_query(
+    client, db, path, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = client.get(path)
+
+    assert response.status_code == 404

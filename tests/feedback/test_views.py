@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from feedback.models import Case, Channel, Status
 
-from ..factories import CaseFactory
+from ..factories import FAR_DATES, CaseFactory, email_of_length
 
 NEW_URL = "/feedback/new/"
 SCRIPT = "<script>alert(1)</script>"
@@ -150,6 +150,121 @@ class TestInvalidSubmission:
         assert response.status_code == 400
         assert SCRIPT not in response.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+# Every text field of the form that fills a column, with a value of that column's length.
+TEXT_COLUMNS = {
+    "subject": "s" * 200,
+    "order_reference": "r" * 60,
+    "product": "p" * 200,
+    "store": "t" * 200,
+    "name": "n" * 200,
+    "phone": "+34 600" + " " * 26 + "000 000",
+    "customer_number": "c" * 40,
+}
+
+
+class TestLengths:
+    """What the form accepts fits the columns it fills: a field error, never a 500."""
+
+    @pytest.mark.parametrize("length", [255, 320])
+    def test_an_email_longer_than_its_column_is_a_field_error_and_stores_nothing(self, client, db, length):
+        response = client.post(f"{NEW_URL}?lang=en", form_data(email=email_of_length(length)))
+
+        assert response.status_code == 400
+        assert [error.code for error in response.context["form"].errors.as_data()["email"]] == ["max_length"]
+        assert "at most 254 characters" in response.text
+        assert not Case.objects.exists()
+
+    def test_an_email_as_long_as_its_column_is_stored(self, client, organisation):
+        email = email_of_length(254)
+
+        response = client.post(NEW_URL, form_data(email=email))
+
+        assert response.status_code == 302
+        assert Case.objects.get().customer.email == email
+
+    def test_an_email_that_lowercasing_would_lengthen_past_its_column_is_a_field_error(self, client, db):
+        # "İ" lower-cases to two characters: 254 as typed, 318 as stored.
+        response = client.post(f"{NEW_URL}?lang=en", form_data(email=email_of_length(254, letter="İ")))
+
+        assert response.status_code == 400
+        assert "This email address is too long." in response.text
+        assert not Case.objects.exists()
+
+    @pytest.mark.parametrize("field", TEXT_COLUMNS)
+    def test_a_text_longer_than_its_column_is_a_field_error(self, client, db, field):
+        response = client.post(NEW_URL, form_data(**{field: TEXT_COLUMNS[field] + "x"}))
+
+        assert response.status_code == 400
+        assert [error.code for error in response.context["form"].errors.as_data()[field]] == ["max_length"]
+        assert not Case.objects.exists()
+
+    def test_texts_as_long_as_their_columns_are_stored(self, client, organisation):
+        response = client.post(NEW_URL, form_data(**TEXT_COLUMNS))
+
+        case = Case.objects.select_related("customer").get()
+        assert response.status_code == 302
+        stored = {
+            field: getattr(case, field, None) or getattr(case.customer, field) for field in TEXT_COLUMNS
+        }
+        # The phone is kept as its digits.
+        assert stored == TEXT_COLUMNS | {"phone": "+34600000000"}
+
+    def test_every_text_field_is_as_long_as_its_column(self):
+        from django import forms
+
+        from feedback.forms import FeedbackForm
+        from feedback.models import Case, Customer
+
+        for name, field in FeedbackForm.base_fields.items():
+            for model in (Case, Customer):
+                column = next((f for f in model._meta.fields if f.name == name), None)
+                if column is not None and column.max_length and isinstance(field, forms.CharField):
+                    assert field.max_length == column.max_length, name
+
+
+class TestOrderDates:
+    """Order and promised dates within ten years back and one year ahead: the KPIs average them."""
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        FAR_DATES,
+    )
+    def test_a_date_outside_the_window_is_a_translated_field_error(self, client, db, field, value):
+        response = client.post(f"{NEW_URL}?lang=en", form_data(**{field: value}))
+
+        assert response.status_code == 400
+        assert [error.code for error in response.context["form"].errors.as_data()[field]] == [
+            "date_out_of_range"
+        ]
+        assert "Enter a date between" in response.text
+        assert not Case.objects.exists()
+
+    def test_the_day_before_the_window_and_the_day_after_it_are_refused(self, client, db):
+        from feedback.limits import intake_date_window
+
+        earliest, latest = intake_date_window(timezone.localdate())
+
+        too_early = client.post(NEW_URL, form_data(order_date=str(earliest - timedelta(days=1))))
+        too_late = client.post(NEW_URL, form_data(promised_delivery_date=str(latest + timedelta(days=1))))
+
+        assert too_early.context["form"].has_error("order_date", "date_out_of_range")
+        assert too_late.context["form"].has_error("promised_delivery_date", "date_out_of_range")
+        assert not Case.objects.exists()
+
+    def test_dates_on_the_edges_of_the_window_are_stored(self, client, organisation):
+        from feedback.limits import intake_date_window
+
+        earliest, latest = intake_date_window(timezone.localdate())
+
+        response = client.post(
+            NEW_URL, form_data(order_date=str(earliest), promised_delivery_date=str(latest))
+        )
+
+        assert response.status_code == 302
+        case = Case.objects.get()
+        assert (case.order_date, case.promised_delivery_date) == (earliest, latest)
 
 
 class TestCsrf:

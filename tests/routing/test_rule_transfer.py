@@ -268,6 +268,13 @@ class TestCommands:
 
         assert Rule.objects.get(name="Late delivery").add_watchers.get().username == "carmen"
 
+    def test_import_rules_refuses_a_deeply_nested_file(self, rules, tmp_path):
+        path = tmp_path / "rules.json"
+        path.write_text("[" * 100_000 + "]" * 100_000)
+
+        with pytest.raises(CommandError, match="Cannot read"):
+            call_command("import_rules", str(path))
+
 
 class TestAdmin:
     @pytest.fixture
@@ -304,6 +311,16 @@ class TestAdmin:
 
         assert response.status_code == 200
         assert "Rule “Refund”: unknown department “warehouse”." in response.text
+        assert Rule.objects.get(name="Late delivery").set_priority == "high"
+
+    def test_a_deeply_nested_file_is_refused_with_a_clear_message(self, client, rules):
+        nested = ("[" * 100_000 + "]" * 100_000).encode()
+        upload = SimpleUploadedFile("rules.json", nested, "application/json")
+
+        response = client.post("/admin/routing/rule/import/", {"file": upload})
+
+        assert response.status_code == 200
+        assert "The file is nested too deeply to read." in response.text
         assert Rule.objects.get(name="Late delivery").set_priority == "high"
 
     def test_someone_who_may_only_read_rules_cannot_import(self, rules, staff_permissions):

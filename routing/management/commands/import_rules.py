@@ -19,7 +19,8 @@ class Command(BaseCommand):
         try:
             with open(file, encoding="utf-8") as handle:
                 data = json.load(handle)
-        except (OSError, ValueError) as exc:
+        # RecursionError: json gives up on nesting a few thousand levels deep.
+        except (OSError, ValueError, RecursionError) as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from None
         try:
             result = rules_import(data=data, replace=replace)

@@ -45,7 +45,8 @@ ROLE_PERMISSIONS = {
         "routing.add_absence",
         "routing.change_absence",
         "routing.delete_absence",
-        # Managers write and try their own routing rules.
+        # Managers draft routing rules and try them on their own cases; only
+        # administrators (routing.publish_rule, no demo group) enable them.
         "routing.view_rule",
         "routing.add_rule",
         "routing.change_rule",
