@@ -218,6 +218,7 @@ class RulePagesMixin:
             request,
             _("What-if: %(rule)s") % {"rule": trial.draft.get("name", "")},
             trial=trial,
+            original=trial.rule,  # the breadcrumbs' rule (none for a new draft)
             running=running,
             results=results,
             # The running totals count every team's cases: those who do not
