@@ -3,9 +3,21 @@
 ``manage.py runportal`` (and so ``make run``) uses this. Every part is a child
 process in its own process group, so one Ctrl-C reaches only the supervisor,
 which then stops the children in order: the web server, beat and the worker
-first (the worker finishes its task and acknowledges it), Redis last. If a
-child dies on its own the others are stopped too: a site without its worker
-would take cases and never route them.
+first (the worker finishes its task and acknowledges it), Redis last.
+
+A child that dies on its own once the site is up is started again with the
+same command line, and the console says so; the rest keep running, so a
+customer in mid-submission still gets an answer. The embedded Redis comes
+back on the same port with the same data directory (queued tasks survive
+as far as Redis had saved them; the beat sweeps route any case whose task
+was lost), and the supervisor waits for it to answer before restarting
+another child due at the same time. The worker, beat and the web server
+reconnect to it by themselves (a worker or beat started again while Redis
+is still away waits for it). Restarts back off, and a child that dies
+more than ``RestartPolicy.limit`` times within ``RestartPolicy.window``
+seconds stops the whole site with a message naming it: a broken
+configuration must not loop forever. A child that dies during startup
+still stops everything at once (nothing is up yet to keep serving).
 """
 
 import contextlib
@@ -18,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,15 +131,55 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+class GaveUp(Exception):
+    """A child kept dying: restarting it again would only loop; the message says which."""
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How a child that dies on its own is started again, and when to give up.
+
+    The first restart is immediate: Redis gone even a few seconds means
+    submissions whose routing cannot be queued. Later ones within the
+    window wait longer and longer, so a child crashing at once does not
+    spin, and after ``limit`` restarts within ``window`` seconds the site
+    stops rather than hide a broken configuration behind endless restarts.
+    """
+
+    limit: int = 5
+    window: float = 60.0
+    first_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, deaths: int) -> float:
+        """Seconds to wait before restarting after the ``deaths``-th death within the window."""
+        if deaths <= 1:
+            return 0.0
+        return min(self.max_delay, self.first_delay * 2 ** (deaths - 2))
+
+
 @dataclass
 class Child:
     name: str
     process: subprocess.Popen
+    argv: list[str] = field(default_factory=list)
     pump: threading.Thread | None = None
+    # When it died on its own lately (monotonic clock), for the restart limit.
+    deaths: deque[float] = field(default_factory=deque)
+    # Set once its death has been handled: when to start it again.
+    restart_at: float | None = None
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+
+def exit_description(returncode: int | None) -> str:
+    """``killed by SIGKILL`` or ``status 3``: what the console says about an exit."""
+    if returncode is not None and returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-returncode).name}"
+    return f"status {returncode}"
 
 
 @dataclass
@@ -141,7 +194,13 @@ class Supervisor:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, name: str, argv: list[str]) -> Child:
-        process = subprocess.Popen(
+        child = Child(name, self._spawn(argv), argv=list(argv))
+        self._start_pump(child)
+        self.children.append(child)
+        return child
+
+    def _spawn(self, argv: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(
             argv,
             cwd=self.cwd,
             env=self.env,
@@ -151,23 +210,32 @@ class Supervisor:
             start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
-        child = Child(name, process)
-        child.pump = threading.Thread(target=self._pump, args=(child,), daemon=True, name=f"pump-{name}")
+
+    def _start_pump(self, child: Child) -> None:
+        # The pump reads the process it is given, not ``child.process``: after
+        # a restart the old pump drains the dead process's last lines and ends.
+        child.pump = threading.Thread(
+            target=self._pump, args=(child.name, child.process), daemon=True, name=f"pump-{child.name}"
+        )
         child.pump.start()
-        self.children.append(child)
-        return child
+
+    def restart(self, child: Child) -> None:
+        """Start ``child`` again with the same command line, in its place in the stop order."""
+        child.process = self._spawn(child.argv)
+        child.restart_at = None
+        self._start_pump(child)
 
     def say(self, text: str) -> None:
         with self._lock:
             self.out.write(text + "\n")
             self.out.flush()
 
-    def _pump(self, child: Child) -> None:
-        width = max(len(n) for n in ("redis", "worker", "beat", "web", child.name))
-        for raw in iter(child.process.stdout.readline, b""):
+    def _pump(self, name: str, process: subprocess.Popen) -> None:
+        width = max(len(n) for n in ("redis", "worker", "beat", "web", name))
+        for raw in iter(process.stdout.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.say(f"{child.name:<{width}} | {line}")
-        child.process.stdout.close()
+            self.say(f"{name:<{width}} | {line}")
+        process.stdout.close()
 
     def check_stop(self) -> None:
         if self.stop_requested:
@@ -176,6 +244,75 @@ class Supervisor:
     def dead_child(self) -> Child | None:
         """The first child that has exited, if any."""
         return next((c for c in self.children if not c.alive), None)
+
+    def tend(
+        self,
+        policy: RestartPolicy,
+        *,
+        after_restart: dict[str, Callable[[Child], None]] | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> list[Child]:
+        """Restart the children that died on their own; return those restarted now.
+
+        Called in the supervisor's loop. A death is reported at once and the
+        restart scheduled after the policy's back-off. Children due at the
+        same time are restarted in start order, so Redis (started first) is
+        back, and answering once its ``after_restart`` hook returns, before a
+        worker that died with it is started again. Raises GaveUp when a child
+        died more than ``policy.limit`` times within ``policy.window`` seconds.
+        """
+        after_restart = after_restart or {}
+        restarted = []
+        for child in self.children:
+            self.check_stop()
+            if child.alive:
+                continue
+            if child.restart_at is None:
+                self._bury(child)
+                died = now()
+                child.deaths.append(died)
+                while child.deaths and child.deaths[0] < died - policy.window:
+                    child.deaths.popleft()
+                count = len(child.deaths)
+                how = exit_description(child.process.returncode)
+                if count > policy.limit:
+                    raise GaveUp(
+                        f"{child.name} exited unexpectedly ({how}) and has now died {count} times "
+                        f"within {policy.window:.0f} s: not restarting it again; stopping the site. "
+                        "Its output above should say why."
+                    )
+                delay = policy.delay(count)
+                child.restart_at = died + delay
+                when = f"in {delay:.1f} s" if delay else "now"
+                self.say(
+                    f"{child.name} exited unexpectedly ({how}); restarting it {when} "
+                    f"(restart {count} of at most {policy.limit} within {policy.window:.0f} s)."
+                )
+            if now() < child.restart_at:
+                continue
+            self.restart(child)
+            hook = after_restart.get(child.name)
+            if hook:
+                try:
+                    hook(child)
+                except StartupError as exc:
+                    if child.alive:
+                        raise GaveUp(f"{child.name} was restarted but is not working: {exc}") from exc
+                    # Died again at once: the next call counts it like any death.
+                    continue
+            self.say(f"{child.name} restarted (pid {child.process.pid}).")
+            restarted.append(child)
+        return restarted
+
+    def _bury(self, child: Child) -> None:
+        """Clean up after a child that died: its process group, then its last output."""
+        # A worker killed on its own leaves its pool processes behind, still
+        # holding its output pipe (and, for a while, tasks): they go with it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.process.pid, signal.SIGKILL)
+        # Its last lines (often the reason it died) come before the supervisor's message.
+        if child.pump:
+            child.pump.join(timeout=2)
 
     def stop(self, *, grace: float = 10.0, last: tuple[str, ...] = ("redis",)) -> None:
         """Stop every child: SIGTERM, wait up to ``grace`` seconds, then SIGKILL.
@@ -212,6 +349,7 @@ class PortalOptions:
     redis_port: int = 6379
     demo_logins: list[str] = field(default_factory=list)
     demo_password: str = ""
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 class _Stop(Exception):
@@ -221,8 +359,9 @@ class _Stop(Exception):
 def run_portal(*, options: PortalOptions, base_dir: Path, var_dir: Path, email_dir: str | None) -> int:
     """Start Redis (unless REDIS_URL is set), worker, beat and web; block until stopped.
 
-    Returns the exit status: 0 after Ctrl-C/SIGTERM, 1 when a part died or
-    could not start.
+    A part that dies once the site is up is restarted (see the module
+    docstring). Returns the exit status: 0 after Ctrl-C/SIGTERM, 1 when a
+    part could not start or kept dying.
     """
     if not port_is_free(options.host, options.port):
         raise StartupError(f"Port {options.port} on {options.host} is in use; pick another with --port.")
@@ -258,20 +397,25 @@ def run_portal(*, options: PortalOptions, base_dir: Path, var_dir: Path, email_d
         supervisor.say(_banner(site, redis_url, options, var_dir, email_dir))
         if not ready:
             supervisor.say(f"Not ready yet: see {site}/health/ for what is missing.")
+
+        def redis_back(child: Child) -> None:
+            # Same port and data directory: the others find it again without being told.
+            wait_for_redis(redis_url, timeout=20, alive=lambda: child.alive, check=supervisor.check_stop)
+            supervisor.say(f"redis is answering again at {redis_url}; the others reconnect to it.")
+
+        # Used only for the embedded Redis: with REDIS_URL set there is no "redis" child.
+        after_restart = {"redis": redis_back}
         while True:
             supervisor.check_stop()
-            dead = supervisor.dead_child()
-            if dead:
-                supervisor.say(
-                    f"{dead.name} exited unexpectedly (status {dead.process.returncode}); stopping the rest."
-                )
-                status = 1
-                break
+            supervisor.tend(options.restart_policy, after_restart=after_restart)
             time.sleep(0.2)
     except _Stop as stop:
         supervisor.say(f"{stop} received: stopping everything.")
     except StartupError as exc:
         supervisor.say(f"Could not start: {exc}")
+        status = 1
+    except GaveUp as exc:
+        supervisor.say(str(exc))
         status = 1
     finally:
         # A second Ctrl-C while stopping must not leave children behind.

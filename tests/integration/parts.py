@@ -216,3 +216,15 @@ def database_url(settings_dict: dict) -> str:
         port = settings_dict.get("PORT") or "5432"
         return f"postgres://{auth}{host}:{port}/{name}"
     raise AssertionError(f"No worker DATABASE_URL for {settings_dict['ENGINE']}.")
+
+
+def late_delivery_complaint(n: int) -> dict[str, str]:
+    """The public form's fields for the n-th late-delivery complaint (routed to logistics)."""
+    return {
+        "kind": "complaint",
+        "subject": f"Pedido {n}",
+        "message": f"Mi pedido {n} no ha llegado, lleva 5 días de retraso",
+        "order_reference": str(n),
+        "name": "Ana García",
+        "email": f"ana{n}@example.com",
+    }

@@ -28,6 +28,7 @@ from .parts import (
     RedisServer,
     database_url,
     email_text,
+    late_delivery_complaint,
     point_celery_at,
     read_emails,
     stop_process,
@@ -36,7 +37,6 @@ from .parts import (
 
 pytestmark = pytest.mark.integration
 
-COMPLAINT = "Mi pedido {n} no ha llegado, lleva 5 días de retraso"
 OWNER = "laura@cx.example"
 TIMEOUT = 45
 
@@ -91,17 +91,7 @@ def parts(tmp_path, settings):
 
 
 def submit(client, n: int) -> str:
-    response = client.post(
-        reverse("feedback:new"),
-        {
-            "kind": "complaint",
-            "subject": f"Pedido {n}",
-            "message": COMPLAINT.format(n=n),
-            "order_reference": str(n),
-            "name": "Ana García",
-            "email": f"ana{n}@example.com",
-        },
-    )
+    response = client.post(reverse("feedback:new"), late_delivery_complaint(n))
     assert response.status_code == 302, response.content.decode()[:2000]
     return response.url.rstrip("/").rsplit("/", 1)[-1]
 

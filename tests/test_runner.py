@@ -1,0 +1,146 @@
+"""The supervisor of ``runportal`` restarts a child that dies, backs off, and gives up in the end.
+
+The children are tiny real processes (a Python that exits at once or
+sleeps); the clock is the test's, so back-off and the restart window are
+checked without waiting for them.
+"""
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from cxportal.runner import Child, GaveUp, RestartPolicy, StartupError, Supervisor, exit_description
+
+EXITS = [sys.executable, "-c", "import sys; sys.exit(3)"]
+SLEEPS = [sys.executable, "-c", "import time; time.sleep(60)"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def supervisor():
+    out = io.StringIO()
+    supervisor = Supervisor(env={"PATH": "/usr/bin:/bin"}, cwd=Path.cwd(), out=out)
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop(grace=2)
+
+
+def died(child: Child) -> None:
+    child.process.wait(timeout=10)
+
+
+def test_the_back_off_grows_and_is_capped():
+    policy = RestartPolicy(first_delay=0.5, max_delay=4)
+
+    assert [policy.delay(n) for n in range(1, 7)] == [0, 0.5, 1, 2, 4, 4]
+
+
+def test_exits_are_described_by_signal_or_status():
+    assert exit_description(-9) == "killed by SIGKILL"
+    assert exit_description(3) == "status 3"
+
+
+def test_a_child_that_dies_is_restarted_with_the_same_command_and_the_console_says_so(supervisor):
+    clock = Clock()
+    child = supervisor.start("worker", EXITS)
+    first_pid = child.process.pid
+    died(child)
+
+    assert supervisor.tend(RestartPolicy(limit=3), now=clock) == [child]
+
+    assert child.process.pid != first_pid
+    assert child.argv == EXITS
+    assert supervisor.children == [child]  # same place in the stop order, no second entry
+    log = supervisor.out.getvalue()
+    assert (
+        "worker exited unexpectedly (status 3); restarting it now (restart 1 of at most 3 within 60 s)."
+        in log
+    )
+    assert f"worker restarted (pid {child.process.pid})." in log
+
+
+def test_later_restarts_wait_and_a_child_dying_too_often_stops_the_site(supervisor):
+    clock = Clock()
+    policy = RestartPolicy(limit=2, window=60, first_delay=5)
+    child = supervisor.start("beat", EXITS)
+    died(child)
+    supervisor.tend(policy, now=clock)
+    died(child)
+    clock.now += 1
+
+    assert supervisor.tend(policy, now=clock) == []  # second death: waits 5 s
+    assert "restarting it in 5.0 s (restart 2 of at most 2" in supervisor.out.getvalue()
+    clock.now += 5
+    assert supervisor.tend(policy, now=clock) == [child]
+    died(child)
+    clock.now += 1
+
+    with pytest.raises(
+        GaveUp, match=r"beat exited unexpectedly \(status 3\) and has now died 3 times within 60 s"
+    ):
+        supervisor.tend(policy, now=clock)
+
+
+def test_deaths_older_than_the_window_no_longer_count(supervisor):
+    clock = Clock()
+    policy = RestartPolicy(limit=1, window=60)
+    child = supervisor.start("web", EXITS)
+    died(child)
+    supervisor.tend(policy, now=clock)
+    died(child)
+    clock.now += 61
+
+    assert supervisor.tend(policy, now=clock) == [child]  # a death a minute ago is forgiven
+
+
+def test_redis_answers_again_before_a_worker_that_died_with_it_is_restarted(supervisor):
+    redis = supervisor.start("redis", EXITS)
+    worker = supervisor.start("worker", EXITS)
+    died(redis)
+    died(worker)
+    seen = []
+
+    def redis_back(child: Child) -> None:
+        seen.append((child.name, worker.process.returncode))
+
+    restarted = supervisor.tend(RestartPolicy(), after_restart={"redis": redis_back}, now=Clock())
+
+    assert restarted == [redis, worker]
+    assert seen == [("redis", 3)]  # the worker was still the dead one while Redis came back
+
+
+def test_a_restart_that_dies_before_answering_counts_as_one_more_death(supervisor):
+    clock = Clock()
+    redis = supervisor.start("redis", EXITS)
+    died(redis)
+
+    def never_answers(child: Child) -> None:
+        died(child)
+        raise StartupError("Redis exited before answering.")
+
+    policy = RestartPolicy(limit=1)
+    assert supervisor.tend(policy, after_restart={"redis": never_answers}, now=clock) == []
+    with pytest.raises(GaveUp, match="redis exited unexpectedly"):
+        supervisor.tend(policy, after_restart={"redis": never_answers}, now=clock)
+
+
+def test_a_restarted_child_that_runs_but_does_not_answer_stops_the_site(supervisor):
+    redis = supervisor.start("redis", EXITS)
+    redis.argv = SLEEPS  # the next start lives on
+    died(redis)
+
+    def times_out(child: Child) -> None:
+        raise StartupError("Redis did not answer within 20 s.")
+
+    with pytest.raises(GaveUp, match="redis was restarted but is not working"):
+        supervisor.tend(RestartPolicy(), after_restart={"redis": times_out}, now=Clock())
