@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -21,5 +20,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         data = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
             data["field"] = exc.field
-        return Response(data, status=status.HTTP_400_BAD_REQUEST)
+        return Response(data, status=exc.status)
     return drf_exception_handler(exc, context)

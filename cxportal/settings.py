@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "axes",
     "routing",
     "feedback",
     "dashboards",
@@ -78,6 +80,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxportal.urls"
@@ -130,6 +135,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out username before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- Languages and time -------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="es")
@@ -226,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.apply_retention",
         "schedule": timedelta(hours=24),
     },
+    "forget-intake-keys": {
+        "task": "feedback.tasks.forget_intake_keys",
+        "schedule": timedelta(hours=24),
+    },
     "sweep-pending-notifications": {
         "task": "routing.tasks.sweep_notifications",
         "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
@@ -272,7 +286,8 @@ CACHES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic auth answering 429 while the username is locked out (django-axes).
+        "cxportal.authentication.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON first (DRF's default order); nesting too deep for Python is a 400, not a 500.
@@ -312,6 +327,8 @@ CX_REPLIES_PER_HOUR = env.int("CX_REPLIES_PER_HOUR", default=10)
 CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
 # Closed cases older than this many months are anonymised daily (0: never).
 CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)
+# API Idempotency-Keys are remembered this many days (a retry after that makes a new case).
+CX_INTAKE_KEY_DAYS = env.int("CX_INTAKE_KEY_DAYS", default=7)
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
 # References (PREFIX-2026-000123) must fit the URLs' converter and the 32-character column.
 if not re.fullmatch(r"[A-Za-z0-9_]{1,16}", CX_REFERENCE_PREFIX):
@@ -327,10 +344,59 @@ CX_WEBHOOK_DISABLE_AFTER = env.int("CX_WEBHOOK_DISABLE_AFTER", default=3)
 CX_HEALTH_TOKEN = env.str("CX_HEALTH_TOKEN", default="")
 
 # --- Security in production ---------------------------------------------------
-# Behind HTTPS in production, set SECURE_COOKIES=1 (see the README).
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+# Behind HTTPS, CX_HTTPS=1 turns on every HTTPS-only setting below; each can
+# still be set on its own. The README lists the production environment for
+# which `manage.py check --deploy` is clean (a test runs it).
+_HTTPS = env.bool("CX_HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=_HTTPS)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+# A load balancer probing plain HTTP must get the status, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The header a TLS-terminating proxy sets, as "HEADER,value", e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Only behind a proxy that always sets it.
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(
+        'SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".'
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles, fonts
+# and images only from this site, no inline script or style, no framing.
+# Bootstrap's form controls draw their arrows and ticks from data: SVGs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Sign-in lockout (django-axes) on the admin login and API Basic auth: after
+# CX_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused (429, a page saying when to retry) for the cool-off.
+AXES_FAILURE_LIMIT = env.int("CX_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CX_LOGIN_COOLOFF_MINUTES", default=15))
+# Per username and address: a guesser cannot lock a manager out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the rate limits (CX_CLIENT_IP_HEADER behind a proxy).
+AXES_CLIENT_IP_CALLABLE = "cxportal.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "cxportal.lockout.lockout_response"
+# No start-up banner on every manage.py command; lockouts are still logged.
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

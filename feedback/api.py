@@ -1,12 +1,16 @@
 """REST API v1: case intake for integrations, case reads for staff."""
 
+import hashlib
+import json
 import logging
+import re
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import DjangoModelPermissions, IsAuthenticated
@@ -14,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from cxportal.errors import ApplicationError
 from cxportal.parsers import SafeJSONParser
 from routing.selectors import promised_first_response_hours
 
@@ -24,6 +29,28 @@ from .selectors import cases_visible_to
 from .serializers import CaseIntakeResultSerializer, CaseIntakeSerializer, CaseSerializer
 
 log = logging.getLogger(__name__)
+
+# Printable ASCII, as HTTP header values are; a UUID is the usual choice.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key`` header, None if absent; a 400 if malformed."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApplicationError(
+            _("The Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID."),
+            code="bad_idempotency_key",
+        )
+    return key
+
+
+def body_fingerprint(data: object) -> str:
+    """The same JSON body in any key order gives the same fingerprint."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class CasePermissions(DjangoModelPermissions):
@@ -95,23 +122,46 @@ class CaseListCreate(CaseViewMixin, generics.ListAPIView):
         summary="Submit a case on behalf of a customer",
         tags=["cases"],
         request=CaseIntakeSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Optional. A key of your own (e.g. a UUID) per case: a retry with the same "
+                "key and body returns the case already made (header Idempotent-Replayed: true) "
+                "instead of making a second one; the same key with another body is a 409.",
+            )
+        ],
         responses={
             201: CaseIntakeResultSerializer,
             400: OpenApiResponse(
                 OpenApiTypes.OBJECT,
                 description='Field errors, or {"detail", "code"} when a domain rule is broken '
-                '(code "no_contact": neither email nor phone).',
+                '(code "no_contact": neither email nor phone; "bad_idempotency_key").',
+            ),
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description='{"detail", "code": "idempotency_key_reused"}: the key was used with another body.',
             ),
         },
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
+        key = idempotency_key(request)
         serializer = CaseIntakeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        case = services.case_create(**serializer.service_kwargs(), actor=request.user)
+        fields = {**serializer.service_kwargs(), "actor": request.user}
+        replayed = False
+        if key is None:
+            case = services.case_create(**fields)
+        else:
+            case, replayed = services.case_create_once(
+                key=key, fingerprint=body_fingerprint(request.data), **fields
+            )
         url = request.build_absolute_uri(reverse("api:case-detail", args=[case.reference]))
         context = {"url": url, "promised_hours": promised_first_response_hours()}
         result = CaseIntakeResultSerializer(case, context=context)
-        return Response(result.data, status=status.HTTP_201_CREATED, headers={"Location": url})
+        headers = {"Location": url, **({"Idempotent-Replayed": "true"} if replayed else {})}
+        return Response(result.data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class CaseDetail(CaseViewMixin, generics.RetrieveAPIView):

@@ -347,3 +347,26 @@ class Consent(models.Model):
         if not self._state.adding:
             raise ValueError("Consent records are append-only.")
         super().save(*args, **kwargs)
+
+
+class IntakeKey(models.Model):
+    """An ``Idempotency-Key`` an API client sent with a submission, and the case it made.
+
+    A retried POST with the same key and body gets that case back instead of
+    a second one; the unique key makes two racing retries end in one case.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("idempotency key"), max_length=255)
+    # SHA-256 of the request body as parsed: the same key with another body is a client bug.
+    fingerprint = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="intakekey_user_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

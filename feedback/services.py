@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +17,19 @@ from cxportal.errors import ApplicationError
 from routing.selectors import works_in_department_q
 from routing.services import notification_create
 
-from .models import TRANSITIONS, Attachment, Case, CaseEvent, Consent, Customer, Status, SurveyResponse
+from .models import (
+    TRANSITIONS,
+    Attachment,
+    Case,
+    CaseEvent,
+    Consent,
+    Customer,
+    IntakeKey,
+    Status,
+    SurveyResponse,
+)
 from .selectors import current_consents
+from .uploads import display_name
 
 
 def customer_resolve(
@@ -132,6 +143,56 @@ def case_create(
             notification_create(case_id=case.pk, event="acknowledgement")
         queue(route_case, case.pk)
     return case
+
+
+class IdempotencyConflict(ApplicationError):
+    """The key was used before with another request body: a client bug, not a retry."""
+
+    status = 409
+
+
+def case_create_once(
+    *, key: str, fingerprint: str, actor: AbstractBaseUser, **fields: Any
+) -> tuple[Case, bool]:
+    """``case_create`` at most once per client and ``Idempotency-Key``: (the case, replayed?).
+
+    A retry (same key, same ``fingerprint`` of the body) gets the first
+    case back. Two retries racing each other both try to store the key in
+    the case's transaction; the unique key lets one commit, the other rolls
+    back (its case with it) and answers with the winner's case.
+    """
+    case = _case_for_intake_key(actor=actor, key=key, fingerprint=fingerprint)
+    if case is not None:
+        return case, True
+    try:
+        with transaction.atomic():
+            case = case_create(actor=actor, **fields)
+            IntakeKey.objects.create(user=actor, key=key, fingerprint=fingerprint, case=case)
+    except IntegrityError:
+        case = _case_for_intake_key(actor=actor, key=key, fingerprint=fingerprint)
+        if case is None:
+            raise
+        return case, True
+    return case, False
+
+
+def _case_for_intake_key(*, actor: AbstractBaseUser, key: str, fingerprint: str) -> Case | None:
+    found = IntakeKey.objects.select_related("case").filter(user=actor, key=key).first()
+    if found is None:
+        return None
+    if found.fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            _("This Idempotency-Key was already used for a different request. Use a new key for a new case."),
+            code="idempotency_key_reused",
+        )
+    return found.case
+
+
+def intake_keys_forget(*, days: int, now: datetime | None = None) -> int:
+    """Delete Idempotency-Keys stored more than ``days`` ago; how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _by_model = IntakeKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def case_change_status(
@@ -389,7 +450,7 @@ def attachments_store(
         attachment = Attachment(
             case=case,
             event=event,
-            name=upload.name[:200],
+            name=display_name(upload.name, content_type),
             content_type=content_type,
             size=upload.size,
             uploaded_at=now,

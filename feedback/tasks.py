@@ -10,3 +10,11 @@ from .privacy import retention_apply
 def apply_retention() -> int:
     """Anonymise closed cases older than CX_RETENTION_MONTHS (0 turns it off)."""
     return retention_apply(months=settings.CX_RETENTION_MONTHS)
+
+
+@shared_task
+def forget_intake_keys() -> int:
+    """Drop Idempotency-Keys older than CX_INTAKE_KEY_DAYS: retries come within minutes, not weeks."""
+    from .services import intake_keys_forget
+
+    return intake_keys_forget(days=settings.CX_INTAKE_KEY_DAYS)

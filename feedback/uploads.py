@@ -4,6 +4,9 @@ The name and the browser's declared type are the sender's word; the
 content is what it is. Only images and PDF are accepted.
 """
 
+import unicodedata
+from pathlib import PurePosixPath
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
@@ -20,6 +23,35 @@ _SIGNATURES = {
     "image/webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
     "application/pdf": lambda head: head.startswith(b"%PDF-"),
 }
+
+# content type -> the extensions it may carry; the first is the one given.
+EXTENSIONS = {
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+    "application/pdf": ("pdf",),
+}
+NAME_LENGTH = 200  # Attachment.name
+
+
+def display_name(name: str, content_type: str) -> str:
+    """The customer's file name, made to agree with what the file is.
+
+    Staff download it under this name: "poly.html" holding a PNG becomes
+    "poly.png", so no browser or desktop opens it as a page or a program.
+    Folders and control characters are dropped.
+    """
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
+    stem, dot, extension = base.rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    allowed = EXTENSIONS[content_type]
+    if extension.lower() not in allowed:
+        extension = allowed[0]
+    stem = stem.strip(" .") or "file"
+    return f"{stem[: NAME_LENGTH - len(extension) - 1]}.{extension}"
 
 
 def sniff(upload: UploadedFile) -> str | None:

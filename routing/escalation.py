@@ -105,7 +105,11 @@ def escalation_recipients(case: Case, level: int, *, now: datetime) -> list[int]
         person = next((p for p in leads if p.pk != case.owner_id and p.pk not in away), None) or case.owner
         return [person.pk] if person and person.is_active else []
     executives = get_user_model().objects.with_perm(
-        "feedback.view_all_cases", is_active=True, include_superusers=False
+        "feedback.view_all_cases",
+        is_active=True,
+        include_superusers=False,
+        # The backend that holds permissions (django-axes' backend only guards sign-in).
+        backend="django.contrib.auth.backends.ModelBackend",
     )
     return list(executives.order_by("pk").values_list("pk", flat=True))
 

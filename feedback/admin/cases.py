@@ -82,11 +82,6 @@ class CaseEventInline(ReadOnlyInline):
     fields = ("at", "kind", "actor", "text", "is_public")
     readonly_fields = fields
 
-    class Media:
-        # The tabular inline repeats each event's name above its row; the
-        # "event" column already says it.
-        css = {"all": ["cx/admin.css"]}
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
@@ -268,7 +263,7 @@ class CaseAdmin(CaseTriageMixin, admin.ModelAdmin):
     @admin.display(description=_("message"))
     def customer_message(self, obj: Case) -> str:
         # format_html escapes the customer's text: it is never rendered as HTML.
-        return format_html('<div style="white-space: pre-wrap">{}</div>', obj.message)
+        return format_html('<div class="cx-pre-wrap">{}</div>', obj.message)
 
     @admin.display(description=_("attachments"))
     def customer_files(self, obj: Case) -> str:
@@ -287,7 +282,7 @@ class CaseAdmin(CaseTriageMixin, admin.ModelAdmin):
         if survey is None:
             return _("Not answered.")
         return format_html(
-            'CSAT {} / 5 · NPS {} / 10 · CES {} / 7<div style="white-space: pre-wrap">{}</div>',
+            'CSAT {} / 5 · NPS {} / 10 · CES {} / 7<div class="cx-pre-wrap">{}</div>',
             survey.csat,
             survey.nps,
             survey.ces,

@@ -79,10 +79,6 @@ class RuleConditionInline(admin.TabularInline):
     form = RuleConditionForm
     extra = 1
 
-    class Media:
-        # Hides the row titles that repeat each condition above its fields.
-        css = {"all": ["cx/admin.css"]}
-
 
 class RuleForm(forms.ModelForm):
     class Meta:
@@ -208,7 +204,7 @@ class RuleAdmin(RulePagesMixin, admin.ModelAdmin):
         unused = (obj.last_matched_at or obj.updated_at) < cutoff
         if unused:
             return format_html(
-                '{} <strong class="rule-unused" style="color: var(--error-fg)">⚠ {}</strong>',
+                '{} <strong class="rule-unused">⚠ {}</strong>',
                 when,
                 _("unused for 30 days"),
             )

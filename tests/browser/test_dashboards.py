@@ -1,7 +1,7 @@
 """An executive opens the dashboards in a real Chromium."""
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from feedback import services
 from feedback.models import Channel
@@ -19,17 +19,9 @@ def log_in(page: Page, username: str, *, next_url: str) -> None:
 
 
 def test_an_executive_sees_the_logistics_row_without_script_errors(
-    page: Page, live_server, delivery_rule, elena
+    page: Page, live_server, delivery_rule, elena, console_errors
 ):
     services.case_create(**LATE_DELIVERY, kind="complaint", channel=Channel.WEB, language="es")
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"{message.text} ({message.location.get('url')})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(str(error)))
 
     log_in(page, "elena", next_url="/dashboards/")
 
@@ -49,7 +41,7 @@ def test_an_executive_sees_the_logistics_row_without_script_errors(
     page.wait_for_load_state("load")
     assert page.evaluate("() => window.cxCharts.length") == 2
     assert page.evaluate("() => window.cxCharts[1].data.labels") == ["delivery-delay"]
-    assert errors == []
+    assert console_errors == []
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(page: Page, organisation):

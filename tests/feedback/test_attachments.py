@@ -97,3 +97,15 @@ def test_rules_can_see_that_a_case_has_attachments(client, organisation):
     client.post("/feedback/new/", {**VALID, "attachments": [upload("caja.png", PNG)]})
     case = Case.objects.get()
     assert facts_for_case(case, today=timezone.localdate()).has_attachments is True
+
+
+def test_a_look_alike_name_is_stored_with_the_extension_of_what_the_file_is(client, organisation):
+    files = [upload("poly.html", PNG), upload("../../informe.PDF", PDF, "application/pdf")]
+    response = client.post("/feedback/new/", {**VALID, "attachments": files})
+
+    assert response.status_code == 302
+    assert sorted(Attachment.objects.values_list("name", flat=True)) == ["informe.PDF", "poly.png"]
+    attachment = Attachment.objects.get(name="poly.png")
+    download = client.get(reverse("track-attachment", args=[attachment.case.tracking_token, attachment.pk]))
+    assert download["Content-Type"] == "image/png"
+    assert 'filename="poly.png"' in download["Content-Disposition"]
