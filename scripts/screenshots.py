@@ -3,7 +3,8 @@
     .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:8000] [--password ...]
 
 Submits the walk-through complaint, then photographs the form, the case in
-laura's admin and elena's dashboard with Debian's Chromium.
+laura's admin (with its triage explanation), her rules and a what-if trial
+of one of them, and elena's dashboard with Debian's Chromium.
 """
 
 import argparse
@@ -24,6 +25,11 @@ def login(page, url: str, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
+
+
+def settle(page) -> None:
+    """Wait until the page's images and styles have loaded, so the picture shows them."""
+    page.wait_for_load_state("networkidle")
 
 
 def main() -> None:
@@ -51,9 +57,11 @@ def main() -> None:
         page.fill("#id_order_reference", "12345")
         page.fill("#id_name", "Ana García")
         page.fill("#id_email", "ana.garcia@example.com")
+        settle(page)
         page.screenshot(path=str(OUT / "form.png"), full_page=True)
         page.click("#submit-id-submit")
         reference = page.inner_text("#reference").strip()
+        settle(page)
         page.screenshot(path=str(OUT / "thanks.png"))
         print("submitted", reference)
         time.sleep(3)  # the worker routes it meanwhile
@@ -61,12 +69,31 @@ def main() -> None:
         login(page, url, "laura", args.password)
         page.goto(f"{url}/admin/feedback/case/?q={reference}")
         page.click(f"text={reference}")
+        settle(page)
         page.screenshot(path=str(OUT / "admin.png"), full_page=True)
         page.goto(f"{url}/admin/feedback/case/")
+        settle(page)
         page.screenshot(path=str(OUT / "admin-list.png"))
+        page.goto(f"{url}/admin/routing/rule/")
+        settle(page)
+        page.screenshot(path=str(OUT / "rules.png"), full_page=True)
+        # What-if: a draft (never saved) sending refund requests to billing, tried on the last 90 days.
+        login(page, url, "admin", args.password)
+        page.goto(f"{url}/admin/routing/rule/add/")
+        page.fill("#id_name", "Reembolsos a facturación / Refunds to billing")
+        page.select_option("#id_set_department", label="Facturación / Billing")
+        page.check("#id_override_department")
+        page.select_option("#id_conditions-0-field", "text")
+        page.select_option("#id_conditions-0-operator", "contains_any")
+        page.fill("#id_conditions-0-value", "reembolso, devolución del dinero, refund, money back")
+        page.click("button[name=_try]")
+        page.wait_for_selector("#trial-summary, #trial-summary-hidden, p.errornote", timeout=120_000)
+        settle(page)
+        page.screenshot(path=str(OUT / "what-if.png"), full_page=True)
 
         login(page, url, "elena", args.password)
         page.goto(f"{url}/dashboards/")
+        settle(page)
         page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
         browser.close()
     print("screenshots in", OUT, sorted(re.sub(r".*/", "", str(f)) for f in OUT.glob("*.png")))
