@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 RUN_ARGS ?=
 TEST_ARGS ?=
 
-.PHONY: run test lint install messages
+.PHONY: run test lint install messages fuzz
 
 install: $(STAMP)
 
@@ -31,6 +31,13 @@ run: install
 test: install
 	$(BIN)/pytest $(TEST_ARGS)
 	$(BIN)/python scripts/postgres.py $(BIN)/pytest -p no:cacheprovider -m "not browser" $(TEST_ARGS)
+
+# The property-based fuzzers (tests/fuzz) at length, on SQLite then PostgreSQL;
+# `make test` runs them with 40 examples per property.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	CX_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider tests/fuzz
+	CX_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python scripts/postgres.py $(BIN)/pytest -p no:cacheprovider tests/fuzz
 
 lint: install
 	$(BIN)/ruff check .

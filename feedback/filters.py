@@ -14,11 +14,15 @@ from .selectors import overdue_q
 
 
 class UTCDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date and time that also exists in UTC.
+    """An ISO 8601 date and time that also exists in UTC, given to the query in UTC.
 
     ``0001-01-01T00:00:00+14:00`` parses, but falls in year 0 in UTC, which
     no ``datetime`` can hold: the database adapter overflowed converting it
     (a 500). It is a field error instead.
+
+    The value goes on in UTC, the same instant: Python accepts offsets up to
+    ±23:59 but PostgreSQL only up to ±15:59, and refused ``…+23:00`` with
+    an error (a 500) when the offset reached it as typed.
     """
 
     default_error_messages = {"out_of_range": _("Enter a date and time between the years 1 and 9999 in UTC.")}
@@ -27,7 +31,7 @@ class UTCDateTimeField(IsoDateTimeField):
         result = super().to_python(value)
         if result is not None and timezone.is_aware(result):
             try:
-                result.astimezone(UTC)
+                return result.astimezone(UTC)
             except OverflowError:
                 raise ValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
         return result

@@ -1,6 +1,7 @@
 """REST API v1: intake for integrations, case reads for the staff who may see them."""
 
 import base64
+import json
 import re
 from datetime import timedelta
 from unittest import mock
@@ -491,6 +492,20 @@ class TestMalformedInput:
         assert response.json() == {"detail": expected}
         assert not Case.objects.exists()
 
+    @pytest.mark.parametrize("field", ["kind", "channel", "language", "subject", "unknown"])
+    def test_a_lone_surrogate_is_a_400_not_a_500(self, api, chatbot, organisation, field):
+        # Found by tests/fuzz: the choice error echoed "\ud800", which UTF-8 cannot encode.
+        api.force_login(chatbot)
+
+        body = json.dumps(intake(**{field: "a\ud800b"}))  # ensure_ascii: the JSON spells "\ud800"
+        response = api.post(CASES, body, content_type="application/json")
+
+        assert response.status_code == 400
+        with translation.override("es"):
+            expected = translation.gettext("The JSON body holds text that is not valid Unicode.")
+        assert response.json() == {"detail": expected}
+        assert not Case.objects.exists()
+
     def test_nesting_inside_a_field_is_refused_the_same_way(self, api, chatbot, organisation):
         api.force_login(chatbot)
 
@@ -620,6 +635,25 @@ class TestFilters:
         with translation.override("es"):
             expected = translation.gettext("Enter a date and time between the years 1 and 9999 in UTC.")
         assert response.json()[next(iter(query))] == [expected]
+
+    @pytest.mark.parametrize("offset", ["+23:00", "-23:59", "+16:00"])
+    def test_an_offset_postgresql_cannot_store_is_the_same_instant_in_utc(self, elena_api, cases, offset):
+        # Found by tests/fuzz: PostgreSQL refused "+23:00" ("time zone displacement out of range", a 500).
+        created = cases["late"].created_at
+        hours, minutes = int(offset[1:3]), int(offset[4:])
+        sign = -1 if offset[0] == "-" else 1
+        local = created.astimezone(timezone.get_fixed_timezone(sign * (hours * 60 + minutes)))
+        assert local.isoformat().endswith(offset)
+
+        response = elena_api.get(
+            CASES,
+            {
+                "created_after": local.isoformat(),
+                "created_before": (local + timedelta(seconds=1)).isoformat(),
+            },
+        )
+
+        assert references(response) == {cases["late"].reference}
 
     def test_filters_do_not_widen_what_a_department_sees(self, api, readers, cases):
         api.force_login(readers["bruno"])
