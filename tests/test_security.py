@@ -31,7 +31,9 @@ PRODUCTION_ENV = {
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    # Not what the browser tests set for themselves while Playwright runs in this process.
+    inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {key: value for key, value in inherited.items() if key not in PRODUCTION_ENV}
     environment.update(env)
     return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],
