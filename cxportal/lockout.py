@@ -4,7 +4,7 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext, ngettext
 
@@ -29,12 +29,12 @@ def retry_after() -> int:
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    """429 with a Retry-After: JSON for the API, the branded error page for people."""
-    text = lockout_message()
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": text, "code": "locked_out"}, status=429)
-    else:
-        context = {"heading": gettext("Sign-in paused"), "text": text}
-        response = render(request, "429.html", context, status=429)
+    """The branded 429 page, with a Retry-After, for the admin login form.
+
+    API Basic auth never gets here (django-axes marks DRF's request, which
+    its middleware does not see): ``authentication.LockedOut`` answers there.
+    """
+    context = {"heading": gettext("Sign-in paused"), "text": lockout_message()}
+    response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(retry_after())
     return response

@@ -24,14 +24,15 @@ from routing.selectors import promised_first_response_hours
 
 from . import services
 from .filters import CaseFilter
-from .models import Case
+from .limits import column_length
+from .models import Case, IntakeKey
 from .selectors import cases_visible_to
 from .serializers import CaseIntakeResultSerializer, CaseIntakeSerializer, CaseSerializer
 
 log = logging.getLogger(__name__)
 
-# Printable ASCII, as HTTP header values are; a UUID is the usual choice.
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# Visible ASCII, as HTTP header values are, as long as the column; a UUID is the usual choice.
+IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{column_length(IntakeKey, 'key')}}}")
 
 
 def idempotency_key(request: Request) -> str | None:

@@ -12,6 +12,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from .limits import column_length
+from .models import Attachment
+
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -32,7 +35,6 @@ EXTENSIONS = {
     "image/webp": ("webp",),
     "application/pdf": ("pdf",),
 }
-NAME_LENGTH = 200  # Attachment.name
 
 
 def display_name(name: str, content_type: str) -> str:
@@ -51,7 +53,7 @@ def display_name(name: str, content_type: str) -> str:
     if extension.lower() not in allowed:
         extension = allowed[0]
     stem = stem.strip(" .") or "file"
-    return f"{stem[: NAME_LENGTH - len(extension) - 1]}.{extension}"
+    return f"{stem[: column_length(Attachment, 'name') - len(extension) - 1]}.{extension}"
 
 
 def sniff(upload: UploadedFile) -> str | None:

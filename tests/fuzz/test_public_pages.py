@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParser
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
@@ -252,19 +253,23 @@ def check_feedback_answer(client: Client, data: dict, files: list, response) -> 
     assert client.get(reverse("track", args=[case.tracking_token])).status_code == 200
 
 
+def submit_and_check(visitor, capture, data: dict, files) -> HttpResponse:
+    """Post the form with these fields and files; check the answer (refused cleanly, or stored and routed)."""
+    client = visitor()
+    attached = as_files(files)
+    response = post(client, NEW_URL, {**data, "attachments": attached}, capture)
+    check_feedback_answer(client, data, attached, response)
+    return response
+
+
 @given(data=feedback_posts(weird=False), files=uploads)
 def test_a_plausible_submission_is_stored_and_routed(
     visitor, routing_rules, django_capture_on_commit_callbacks, data, files
 ):
     """Any words in the fields, valid formats: accepted unless a file is refused."""
     with rolled_back():
-        client = visitor()
-        attached = as_files(files)
-        response = post(
-            client, NEW_URL, {**data, "attachments": attached}, django_capture_on_commit_callbacks
-        )
+        response = submit_and_check(visitor, django_capture_on_commit_callbacks, data, files)
 
-        check_feedback_answer(client, data, attached, response)
         form = response.context["form"] if response.status_code == 400 else None
         # Only the files may make a plausible submission fail.
         assert form is None or set(form.errors) <= {"attachments"}, form.errors
@@ -275,13 +280,7 @@ def test_any_submission_is_refused_cleanly_or_stored_and_routed(
     visitor, routing_rules, django_capture_on_commit_callbacks, data, files
 ):
     with rolled_back():
-        client = visitor()
-        attached = as_files(files)
-        response = post(
-            client, NEW_URL, {**data, "attachments": attached}, django_capture_on_commit_callbacks
-        )
-
-        check_feedback_answer(client, data, attached, response)
+        submit_and_check(visitor, django_capture_on_commit_callbacks, data, files)
 
 
 BOUNDARY = b"cxfuzzboundary"
