@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_celery_beat",
     "axes",
+    "rest_framework_api_key",
+    "anymail",
     "routing",
     "feedback",
     "dashboards",
@@ -331,6 +333,8 @@ CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)
 # API Idempotency-Keys are remembered this many days (a retry after that makes a new case).
 CX_INTAKE_KEY_DAYS = env.int("CX_INTAKE_KEY_DAYS", default=7)
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
+# Phone numbers written without a country code are read as this country's (E.164 after).
+CX_PHONE_REGION = env.str("CX_PHONE_REGION", default="ES")
 # References (PREFIX-2026-000123) must fit the URLs' converter and the 32-character column.
 if not re.fullmatch(r"[A-Za-z0-9_]{1,16}", CX_REFERENCE_PREFIX):
     raise ImproperlyConfigured("CX_REFERENCE_PREFIX must be 1 to 16 letters, digits or underscores.")

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
 
 from routing.models import Priority
 
@@ -30,10 +31,72 @@ class Customer(models.Model):
         permissions = [
             ("export_customer", _("Can export everything about a customer")),
             ("erase_customer", _("Can erase a customer's personal data")),
+            ("merge_customer", _("Can merge two customers into one")),
         ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone
+
+
+class CustomerIdentity(models.Model):
+    """One way of recognising a customer: an email, a phone or a customer number.
+
+    A customer may have several of each (two emails, home and mobile); each
+    normalised value belongs to one customer only, so a message from it
+    always lands on the same person.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        NUMBER = "number", _("Customer number")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # Normalised: emails lower-cased, phones in E.164, numbers upper-cased.
+    value = models.CharField(_("value"), max_length=254)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer identity")
+        verbose_name_plural = _("customer identities")
+        ordering = ["kind", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_kind_value_unique")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class CustomerMerge(models.Model):
+    """The audit record of a merge: who folded which customer into which, and what moved.
+
+    The merged-away customer row is deleted; what it was is kept here.
+    """
+
+    target = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="merges", verbose_name=_("kept customer")
+    )
+    source_id = models.PositiveBigIntegerField(_("merged customer id"))
+    # The merged customer as it was: name, contacts, identities.
+    source = models.JSONField(_("merged customer"), default=dict)
+    moved = models.JSONField(_("moved"), default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.source_id} → {self.target_id}"
 
 
 class Kind(models.TextChoices):
@@ -100,6 +163,9 @@ class Case(models.Model):
     promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
     product = models.CharField(_("product or category"), max_length=200, blank=True)
     store = models.CharField(_("store"), max_length=200, blank=True)
+    # Where an integration or import got the case, and its id there: one case per pair.
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(
@@ -152,6 +218,13 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-created_at"]
         permissions = [("view_all_cases", _("Can see the cases of every department"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="case_source_external_id_unique",
+            )
+        ]
         indexes = [
             # Admin lists and dashboards: a department's cases by status and age.
             models.Index(fields=["department", "status", "-created_at"]),
@@ -349,14 +422,51 @@ class Consent(models.Model):
         super().save(*args, **kwargs)
 
 
+class IntegrationKey(AbstractAPIKey):
+    """An API key of one integration (an app, a chat tool, social listening).
+
+    Only a hash is stored; the key is shown once, when made. Cases the
+    integration submits carry its ``source``, which also bounds what it may
+    read back: its own cases and their customers.
+    """
+
+    source = models.SlugField(
+        _("source"),
+        max_length=40,
+        help_text=_("Name of the integration on its cases, e.g. “mobile-app”. Keys may share one."),
+    )
+    can_intake = models.BooleanField(_("may submit cases and messages"), default=True)
+    can_read = models.BooleanField(_("may read its cases and customers"), default=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("integration API key")
+        verbose_name_plural = _("integration API keys")
+
+
 class IntakeKey(models.Model):
     """An ``Idempotency-Key`` an API client sent with a submission, and the case it made.
 
     A retried POST with the same key and body gets that case back instead of
     a second one; the unique key makes two racing retries end in one case.
+    Keys are per client: a staff user or an integration key.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        IntegrationKey, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     key = models.CharField(_("idempotency key"), max_length=255)
     # SHA-256 of the request body as parsed: the same key with another body is a client bug.
     fingerprint = models.CharField(max_length=64)
@@ -366,7 +476,104 @@ class IntakeKey(models.Model):
     class Meta:
         verbose_name = _("idempotency key")
         verbose_name_plural = _("idempotency keys")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="intakekey_user_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="intakekey_user_key_unique"),
+            models.UniqueConstraint(fields=["api_key", "key"], name="intakekey_api_key_key_unique"),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) ^ Q(api_key__isnull=True), name="intakekey_one_client"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key
+
+
+class InboundEmail(models.Model):
+    """An email read from a mailbox or received by the inbound webhook, once.
+
+    The unique fingerprint of its Message-ID is written in the same
+    transaction as the case or message it became, so a poller that runs
+    twice, or dies mid-batch and starts again, never makes a second case.
+    """
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("New case")
+        APPENDED = "appended", _("Added to a case")
+        IGNORED = "ignored", _("Ignored (automatic reply or bounce)")
+        REJECTED = "rejected", _("Rejected")
+
+    # SHA-256 of the Message-ID (or of the raw message when it has none).
+    fingerprint = models.CharField(max_length=64, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    mailbox = models.CharField(_("mailbox"), max_length=100, blank=True)
+    sender = models.CharField(_("from"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("case")
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.message_id or self.fingerprint[:12]
+
+
+def import_path(instance: "CaseImport", filename: str) -> str:
+    return f"imports/{secrets.token_hex(16)}.csv"
+
+
+class CaseImport(models.Model):
+    """A CSV file of past cases: checked whole first, then written row by row.
+
+    Each row becomes a case with source ``import`` and an external id (the
+    file's own, or a hash of the row), so uploading the same file again
+    skips what is already there.
+    """
+
+    class Mode(models.TextChoices):
+        ROUTE = "route", _("Route them like new cases")
+        HISTORY = "history", _("Keep them as already-routed history")
+
+    class State(models.TextChoices):
+        INVALID = "invalid", _("Has errors: nothing written")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(upload_to=import_path)
+    name = models.CharField(_("file name"), max_length=200)
+    # SHA-256 of the file's bytes.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.HISTORY)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    done_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    created_cases = models.PositiveIntegerField(_("cases created"), default=0)
+    skipped_rows = models.PositiveIntegerField(_("rows already imported"), default=0)
+    # Line-by-line report: [{"line": 3, "field": "kind", "message": "..."}].
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case import")
+        verbose_name_plural = _("case imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -15,7 +15,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Case, CaseEvent, Consent, Customer, Status, SurveyResponse
+from .models import (
+    Case,
+    CaseEvent,
+    Consent,
+    Customer,
+    CustomerIdentity,
+    CustomerMerge,
+    Status,
+    SurveyResponse,
+)
 
 ERASED = "—"
 # Events whose text the customer wrote or that quote them.
@@ -103,6 +112,9 @@ def customer_erase(*, customer: Customer, now: datetime | None = None) -> Custom
     with transaction.atomic():
         cases_anonymise(cases=customer.cases.all())
         Consent.objects.filter(customer=customer).delete()
+        # No identity left to match a new message to them, no copy of merged records' contacts.
+        CustomerIdentity.objects.filter(customer=customer).delete()
+        CustomerMerge.objects.filter(target=customer).update(source={})
         Customer.objects.filter(pk=customer.pk).update(
             name=ERASED, email="", phone="", customer_number="", segment="", erased_at=now
         )

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from cxportal.errors import ApplicationError
 from routing.selectors import works_in_department_q
 from routing.services import notification_create
 
+from .identity import customer_resolve
 from .models import (
     TRANSITIONS,
     Attachment,
@@ -30,47 +30,6 @@ from .models import (
 )
 from .selectors import current_consents
 from .uploads import display_name
-
-
-def customer_resolve(
-    *, name: str, email: str = "", phone: str = "", customer_number: str = "", language: str = "es"
-) -> Customer:
-    """Find the customer by number, email or phone, or create them.
-
-    One identity across channels: the same email from the web form and the
-    API lands on one customer. Details the customer gives fill blanks, never
-    overwrite what is already known.
-    """
-    email = email.strip().lower()
-    phone = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    lookups = [
-        Q(customer_number=customer_number) if customer_number else None,
-        # Older records (admin, imports) may keep the email as it was typed.
-        Q(email__iexact=email) if email else None,
-        Q(phone=phone) if phone else None,
-    ]
-    customer = None
-    for lookup in filter(None, lookups):
-        customer = Customer.objects.filter(lookup).order_by("pk").first()
-        if customer:
-            break
-    if customer is None:
-        return Customer.objects.create(
-            name=name, email=email, phone=phone, customer_number=customer_number, language=language
-        )
-    changed = []
-    for field, value in (
-        ("name", name),
-        ("email", email),
-        ("phone", phone),
-        ("customer_number", customer_number),
-    ):
-        if value and not getattr(customer, field):
-            setattr(customer, field, value)
-            changed.append(field)
-    if changed:
-        customer.save(update_fields=changed)
-    return customer
 
 
 def case_create(

@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from feedback.identity import identities_sync
 from feedback.models import Case, Channel, Customer, Kind
 from routing.models import Department, Rule, RuleCondition, SLAPolicy, Tag
 
@@ -57,9 +58,16 @@ class TagFactory(factory.django.DjangoModelFactory):
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Customer {n}")
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
+
+    @factory.post_generation
+    def identities(customer, create, extracted, **kwargs):
+        # As the intake services do: the contacts become identities to match on.
+        if create:
+            identities_sync(customer=customer)
 
 
 class CaseFactory(factory.django.DjangoModelFactory):

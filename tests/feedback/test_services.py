@@ -171,7 +171,7 @@ class TestCustomerResolve:
         customer.refresh_from_db()
         assert customer == known
         assert (customer.name, customer.email) == ("Ana García", "ana@example.com")
-        assert (customer.phone, customer.customer_number) == ("600112233", "C-1")
+        assert (customer.phone, customer.customer_number) == ("+34600112233", "C-1")
 
     def test_different_contacts_are_different_customers(self, db):
         ana = customer_resolve(name="Ana", email="ana@example.com")
