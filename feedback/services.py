@@ -48,7 +48,10 @@ def case_create(
     promised_delivery_date: date | None = None,
     product: str = "",
     store: str = "",
+    source: str = "",
+    external_id: str = "",
     actor: AbstractBaseUser | None = None,
+    origin: dict[str, Any] | None = None,
     consents: dict[str, bool] | None = None,
     attachments: Sequence[tuple[UploadedFile, str]] = (),
     now: datetime | None = None,
@@ -58,6 +61,10 @@ def case_create(
     The case, its customer, its reference and its first event are written
     in one transaction; routing is only queued once that has committed, so
     a worker never looks for a case that is not there yet.
+
+    ``actor`` is the staff member who entered it (phone, store), ``origin``
+    what else the timeline should say of where it came from (the integration,
+    the mailbox); ``source`` and ``external_id`` name it in another system.
     """
     from routing.tasks import queue, route_case
 
@@ -82,6 +89,8 @@ def case_create(
             promised_delivery_date=promised_delivery_date,
             product=product,
             store=store,
+            source=source,
+            external_id=external_id,
             created_at=now,
         )
         # The reference is derived from the primary key: unique without a lock.
@@ -95,6 +104,7 @@ def case_create(
             at=now,
             actor=actor,
             text=case.get_channel_display(),
+            data=origin or {},
             is_public=True,
         )
         attachments_store(case=case, event=created, files=attachments, now=now)
