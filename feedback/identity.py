@@ -14,6 +14,7 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,26 +65,51 @@ def identities_of(*, email: str = "", phone: str = "", customer_number: str = ""
 
 def customer_find(*, email: str = "", phone: str = "", customer_number: str = "") -> Customer | None:
     """The customer any of these identities belongs to (number first, then email, then phone)."""
-    for kind, value in identities_of(email=email, phone=phone, customer_number=customer_number):
-        found = CustomerIdentity.objects.filter(kind=kind, value=value).select_related("customer").first()
-        if found is not None:
-            return found.customer
-    # Customers stored before identities existed, or edited around the services.
-    for kind, value in identities_of(email=email, phone=phone, customer_number=customer_number):
-        field = {Kind.EMAIL: "email__iexact", Kind.PHONE: "phone", Kind.NUMBER: "customer_number__iexact"}[
-            kind
-        ]
-        found = Customer.objects.filter(**{field: value}, erased_at__isnull=True).order_by("pk").first()
-        if found is not None:
-            return found
+    pairs = identities_of(email=email, phone=phone, customer_number=customer_number)
+    if not pairs:
+        return None
+    either = Q()
+    for kind, value in pairs:
+        either |= Q(kind=kind, value=value)
+    held = {
+        (i.kind, i.value): i.customer
+        for i in CustomerIdentity.objects.filter(either).select_related("customer")
+    }
+    for pair in pairs:
+        if pair in held:
+            return held[pair]
+    # Customers stored before identities existed, or written around the services (bulk loads).
+    either = Q()
+    for kind, value in pairs:
+        either |= Q(**{_FIELD_LOOKUPS[kind]: value})
+    candidates = list(Customer.objects.filter(either, erased_at__isnull=True).order_by("pk")[:20])
+    for kind, value in pairs:
+        for candidate in candidates:
+            if NORMALISERS[kind](getattr(candidate, _FIELDS[kind])) == value:
+                return candidate
     return None
+
+
+def _any_of(pairs: Iterable[tuple[str, str]]) -> Q:
+    either = Q()
+    for kind, value in pairs:
+        either |= Q(kind=kind, value=value)
+    return either
+
+
+_FIELDS = {Kind.EMAIL: "email", Kind.PHONE: "phone", Kind.NUMBER: "customer_number"}
+_FIELD_LOOKUPS = {Kind.EMAIL: "email__iexact", Kind.PHONE: "phone", Kind.NUMBER: "customer_number__iexact"}
 
 
 def identities_add(*, customer: Customer, pairs: Iterable[tuple[str, str]]) -> list[CustomerIdentity]:
     """Attach the identities not yet known to anybody; one held by another customer stays theirs."""
+    pairs = list(pairs)
+    if not pairs:
+        return []
+    taken = set(CustomerIdentity.objects.filter(_any_of(pairs)).values_list("kind", "value"))
     added = []
     for kind, value in pairs:
-        if CustomerIdentity.objects.filter(kind=kind, value=value).exists():
+        if (kind, value) in taken:
             continue
         try:
             # A savepoint: a concurrent claim of the same value must not break the caller's transaction.
