@@ -1,6 +1,9 @@
 """Run the whole site from one terminal: Redis, a Celery worker, beat, the web server.
 
-``manage.py runportal`` (and so ``make run``) uses this. Every part is a child
+``manage.py runportal`` (and so ``make run``) uses this. Unless CX_MAILBOX_URL
+is set, an SMTP sink (aiosmtpd) also runs, delivering whatever it receives
+into a Maildir under var/ that the beat polls: mail sent to it becomes cases.
+Every part is a child
 process in its own process group, so one Ctrl-C reaches only the supervisor,
 which then stops the children in order: the web server, beat and the worker
 first (the worker finishes its task and acknowledges it), Redis last.
@@ -86,6 +89,61 @@ def redis_command(*, port: int, data_dir: Path) -> list[str]:
     ]
 
 
+def smtp_sink_command(*, port: int, maildir: Path) -> list[str]:
+    """aiosmtpd on loopback, delivering every message it accepts into ``maildir``."""
+    handler = ["-c", "aiosmtpd.handlers.Mailbox", str(maildir)]
+    return [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", *handler]
+
+
+def _wait_until_answered(
+    attempt: Callable[[], None],
+    errors: type[Exception] | tuple[type[Exception], ...],
+    *,
+    timeout: float,
+    alive: Callable[[], bool],
+    check: Callable[[], None],
+    exited: str,
+    late: str,
+) -> None:
+    """Call ``attempt`` until it stops raising ``errors``; StartupError(``exited``/``late``) otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            attempt()
+            return
+        except errors as exc:
+            if not alive():
+                raise StartupError(exited) from exc
+            if time.monotonic() > deadline:
+                raise StartupError(f"{late}: {exc}") from exc
+        check()
+        time.sleep(0.1)
+
+
+def wait_for_port(
+    host: str,
+    port: int,
+    *,
+    timeout: float,
+    alive: Callable[[], bool] = lambda: True,
+    check: Callable[[], None] = lambda: None,
+) -> None:
+    """Return once something accepts connections on ``host:port``; StartupError after ``timeout`` s."""
+
+    def connect() -> None:
+        socket.create_connection((host, port), timeout=1).close()
+
+    _wait_until_answered(
+        connect,
+        OSError,
+        timeout=timeout,
+        alive=alive,
+        check=check,
+        exited=f"The process meant to listen on {host}:{port} exited.",
+        late=f"Nothing listens on {host}:{port} after {timeout:.0f} s",
+    )
+
+
 def wait_for_redis(
     url: str,
     *,
@@ -96,21 +154,22 @@ def wait_for_redis(
     """Return once Redis at ``url`` answers PING; StartupError after ``timeout`` seconds."""
     import redis
 
-    deadline = time.monotonic() + timeout
-    while True:
+    def ping() -> None:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         try:
             client.ping()
-            return
-        except redis.RedisError as exc:
-            if not alive():
-                raise StartupError(f"Redis exited before answering at {url}.") from exc
-            if time.monotonic() > deadline:
-                raise StartupError(f"Redis at {url} did not answer within {timeout:.0f} s: {exc}") from exc
         finally:
             client.close()
-        check()
-        time.sleep(0.1)
+
+    _wait_until_answered(
+        ping,
+        redis.RedisError,
+        timeout=timeout,
+        alive=alive,
+        check=check,
+        exited=f"Redis exited before answering at {url}.",
+        late=f"Redis at {url} did not answer within {timeout:.0f} s",
+    )
 
 
 def http_ok(url: str) -> bool:
@@ -347,6 +406,9 @@ class PortalOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     redis_port: int = 6379
+    smtp_port: int = 2525
+    # The address customers write to; shown with the SMTP sink (CX_INBOUND_ADDRESS).
+    inbound_address: str = "support@cxportal.localhost"
     demo_logins: list[str] = field(default_factory=list)
     demo_password: str = ""
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
@@ -383,6 +445,8 @@ def run_portal(*, options: PortalOptions, base_dir: Path, var_dir: Path, email_d
     try:
         redis_url = _start_redis(supervisor, options, var_dir)
         env["REDIS_URL"] = redis_url
+        # Before the worker and beat start: they read the mailbox it delivers to.
+        sink = _start_smtp_sink(supervisor, options, var_dir)
         python = sys.executable
         supervisor.check_stop()
         celery = [python, "-m", "celery", "-A", "cxportal"]
@@ -394,7 +458,9 @@ def run_portal(*, options: PortalOptions, base_dir: Path, var_dir: Path, email_d
         _wait_for_web(supervisor, f"{site}/health/?check=live")
         # Then the worker: the banner comes last, after the children's startup noise.
         ready = _wait_for_web(supervisor, f"{site}/health/", timeout=30, required=False)
-        supervisor.say(_banner(site, redis_url, options, var_dir, email_dir))
+        supervisor.say(
+            _banner(site, redis_url, options, var_dir, email_dir) + _inbound_banner(sink, options, base_dir)
+        )
         if not ready:
             supervisor.say(f"Not ready yet: see {site}/health/ for what is missing.")
 
@@ -444,6 +510,46 @@ def _start_redis(supervisor: Supervisor, options: PortalOptions, var_dir: Path) 
     url = f"redis://127.0.0.1:{port}/0"
     wait_for_redis(url, timeout=20, alive=lambda: child.alive, check=supervisor.check_stop)
     return url
+
+
+@dataclass(frozen=True)
+class SmtpSink:
+    port: int
+    maildir: Path
+    poll_seconds: str
+
+
+def _start_smtp_sink(supervisor: Supervisor, options: PortalOptions, var_dir: Path) -> SmtpSink | None:
+    """The demo's inbound mail: an SMTP sink into var/mailbox, polled by the beat.
+
+    Not started when CX_MAILBOX_URL is set: the site reads that mailbox instead.
+    """
+    if os.environ.get("CX_MAILBOX_URL"):
+        return None
+    port = options.smtp_port
+    if not port_is_free("127.0.0.1", port):
+        port = free_port()
+        supervisor.say(f"Port {options.smtp_port} is in use: the SMTP sink listens on {port}.")
+    maildir = var_dir / "mailbox"
+    child = supervisor.start("smtp", smtp_sink_command(port=port, maildir=maildir))
+    wait_for_port("127.0.0.1", port, timeout=20, alive=lambda: child.alive, check=supervisor.check_stop)
+    supervisor.env["CX_MAILBOX_URL"] = f"maildir://{maildir}"
+    # Every few seconds, so a demo mail shows up as a case almost at once.
+    poll_seconds = supervisor.env.setdefault("CX_MAILBOX_POLL_SECONDS", "5")
+    return SmtpSink(port, maildir, poll_seconds)
+
+
+def _inbound_banner(sink: SmtpSink | None, options: PortalOptions, base_dir: Path) -> str:
+    if sink is None:
+        return "Inbound email: read from CX_MAILBOX_URL.\n"
+    smtp = f"smtp://127.0.0.1:{sink.port}"
+    sample = base_dir / "docs" / "sample-complaint.eml"
+    return (
+        f"Inbound email: write to {options.inbound_address} at {smtp} (read from {sink.maildir} "
+        f"every {sink.poll_seconds} s). Try:\n"
+        f"  curl {smtp} --mail-from ana@example.com --mail-rcpt {options.inbound_address} "
+        f"--upload-file {sample}\n"
+    )
 
 
 def _wait_for_web(supervisor: Supervisor, url: str, timeout: float = 60, required: bool = True) -> bool:

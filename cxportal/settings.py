@@ -9,6 +9,7 @@ import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -227,6 +228,7 @@ CELERY_TASK_ROUTES = {
     "routing.tasks.send_webhook": {"queue": "notifications"},
     "routing.tasks.escalate_overdue": {"queue": "periodic"},
     "dashboards.tasks.refresh_daily_figures": {"queue": "periodic"},
+    "feedback.tasks.poll_mailbox": {"queue": "periodic"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -271,6 +273,72 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
+# --- Email intake -------------------------------------------------------------
+def _mailbox(url: str) -> dict | None:
+    """CX_MAILBOX_URL as the reader's settings; None when empty (intake by mailbox off).
+
+    ``maildir:///abs/path`` or ``maildir://relative/path`` (from BASE_DIR);
+    ``imap://user:password@host:port/Folder`` or ``imaps://…`` (folder INBOX
+    by default; user and password URL-encoded, ``%40`` for an ``@``).
+    """
+    if not url:
+        return None
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "maildir":
+        relative = unquote(parts.netloc + parts.path)
+        if not relative:
+            raise ImproperlyConfigured("CX_MAILBOX_URL maildir:// needs a path, e.g. maildir:///var/mail/cx.")
+        return {"scheme": scheme, "path": str((BASE_DIR / relative).resolve())}
+    if scheme not in ("imap", "imaps"):
+        raise ImproperlyConfigured(
+            f"CX_MAILBOX_URL must start with maildir://, imap:// or imaps://, not {scheme or url!r}."
+        )
+    try:
+        port = parts.port or (993 if scheme == "imaps" else 143)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CX_MAILBOX_URL has a bad port: {exc}") from None
+    if not parts.hostname or not parts.username:
+        raise ImproperlyConfigured("CX_MAILBOX_URL needs a user and a host: imap://user:pass@host/INBOX.")
+    return {
+        "scheme": scheme,
+        "host": parts.hostname,
+        "port": port,
+        "user": unquote(parts.username),
+        "password": unquote(parts.password or ""),
+        "folder": unquote(parts.path.strip("/")) or "INBOX",
+    }
+
+
+# The mailbox customers write to, read every CX_MAILBOX_POLL_SECONDS (empty: not read).
+CX_MAILBOX_URL = env.str("CX_MAILBOX_URL", default="")
+CX_MAILBOX = _mailbox(CX_MAILBOX_URL)
+CX_MAILBOX_POLL_SECONDS = env.int("CX_MAILBOX_POLL_SECONDS", default=30)
+if CX_MAILBOX_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("CX_MAILBOX_POLL_SECONDS must be at least 1.")
+if CX_MAILBOX:
+    CELERY_BEAT_SCHEDULE["poll-mailbox"] = {
+        "task": "feedback.tasks.poll_mailbox",
+        "schedule": timedelta(seconds=CX_MAILBOX_POLL_SECONDS),
+        # A poll still queued when the next is due is dropped: the next one reads the same mail.
+        # (django-celery-beat's name for Celery's ``expires``.)
+        "options": {"expire_seconds": CX_MAILBOX_POLL_SECONDS},
+    }
+# The address customers are told to write to (shown by `make run`).
+CX_INBOUND_ADDRESS = env.str("CX_INBOUND_ADDRESS", default="support@cxportal.localhost")
+# ESP inbound webhooks at /email/<esp>/inbound/ (django-anymail): the
+# "user:password" the ESP sends as HTTP Basic auth. Empty: they refuse
+# emails, except ESPs that sign their posts (Mailgun's signing key below).
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("CX_INBOUND_WEBHOOK_SECRET", default=""),
+    **{
+        name: env.str(name)
+        for name in ("MAILGUN_WEBHOOK_SIGNING_KEY", "MANDRILL_WEBHOOK_KEY", "POSTAL_WEBHOOK_KEY")
+        if env.str(name, default="")
+    },
+}
+
 CACHES = {
     "default": (
         {
@@ -291,6 +359,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         # Basic auth answering 429 while the username is locked out (django-axes).
         "cxportal.authentication.LockoutBasicAuthentication",
+        # Integrations: "Authorization: Api-Key <key>" (feedback.IntegrationKey, made in the admin).
+        "cxportal.authentication.APIKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON first (DRF's default order); nesting too deep for Python is a 400, not a 500.
@@ -308,8 +378,18 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CX Portal API",
-    "DESCRIPTION": "Customer feedback intake and case tracking.",
+    "DESCRIPTION": "Customer feedback intake and case tracking. Integrations authenticate with an API "
+    "key made in the admin (`Authorization: Api-Key <key>`), staff with their account (Basic or "
+    "session). Case events can also be pushed to you: see the `caseEvent` webhook.",
     "VERSION": "1",
+    # 3.1: the first version with webhooks, to describe the signed case-event webhook.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["feedback.api.CASE_EVENT_WEBHOOK"],
+    # Cases and timeline events both have a "kind", from different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "feedback.models.Kind",
+        "EventKindEnum": "feedback.models.CaseEvent.Kind",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -332,6 +412,8 @@ CX_CLIENT_IP_HEADER = env.str("CX_CLIENT_IP_HEADER", default="")
 CX_RETENTION_MONTHS = env.int("CX_RETENTION_MONTHS", default=0)
 # API Idempotency-Keys are remembered this many days (a retry after that makes a new case).
 CX_INTAKE_KEY_DAYS = env.int("CX_INTAKE_KEY_DAYS", default=7)
+# The largest CSV of past cases the admin and import_cases accept.
+CX_IMPORT_MAX_MB = env.int("CX_IMPORT_MAX_MB", default=20)
 CX_REFERENCE_PREFIX = env.str("CX_REFERENCE_PREFIX", default="CX")
 # Phone numbers written without a country code are read as this country's (E.164 after).
 CX_PHONE_REGION = env.str("CX_PHONE_REGION", default="ES")

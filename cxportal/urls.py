@@ -35,6 +35,8 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("health/", health.health, name="health"),
+    # ESP inbound email webhooks (django-anymail): /email/postmark/inbound/, /email/mailgun/inbound/…
+    path("email/", include("anymail.urls")),
     # Browsers ask for /favicon.ico on every page, admin pages included.
     path("favicon.ico", favicon),
 ]

@@ -1,15 +1,16 @@
-"""Query-string filters of the case API."""
+"""Query-string filters of the case and customer APIs."""
 
 from datetime import UTC, datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
-from .models import Case
+from .identity import normalise_email, normalise_number, normalise_phone
+from .models import Case, Customer, CustomerIdentity
 from .selectors import overdue_q
 
 
@@ -53,6 +54,8 @@ class CaseFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", label="Submitted before (ISO 8601)"
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past a due date")
+    source = django_filters.CharFilter(label="Source: the integration's, api for staff, import, email…")
+    external_id = django_filters.CharFilter(label="The id the case has in its source")
 
     class Meta:
         model = Case
@@ -61,3 +64,34 @@ class CaseFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
         q = overdue_q(now=timezone.now())
         return queryset.filter(q) if value else queryset.exclude(q)
+
+
+class CustomerFilter(django_filters.FilterSet):
+    """Find a customer however the contact is written: ``+34 600 11 22 33`` is ``600112233``.
+
+    Values are normalised as intake stores them and matched against every
+    identity of the customer (second emails, old phones), and against the
+    contact fields of customers stored before identities existed.
+    """
+
+    email = django_filters.CharFilter(method="filter_identity", label="Any of the customer's emails")
+    phone = django_filters.CharFilter(method="filter_identity", label="Any of the customer's phones")
+    customer_number = django_filters.CharFilter(method="filter_identity", label="Customer number")
+
+    identities = {
+        "email": (CustomerIdentity.Kind.EMAIL, normalise_email, "email__iexact"),
+        "phone": (CustomerIdentity.Kind.PHONE, normalise_phone, "phone"),
+        "customer_number": (CustomerIdentity.Kind.NUMBER, normalise_number, "customer_number__iexact"),
+    }
+
+    class Meta:
+        model = Customer
+        fields = []
+
+    def filter_identity(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        kind, normalise, legacy_field = self.identities[name]
+        value = normalise(value)
+        if not value:
+            return queryset.none()
+        holders = CustomerIdentity.objects.filter(kind=kind, value=value).values("customer_id")
+        return queryset.filter(Q(pk__in=holders) | Q(**{legacy_field: value}))

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from routing.selectors import departments_of, sees_all_departments
 
-from .models import OPEN_STATUSES, Case, CaseEvent, Status
+from .identity import customer_find, normalise_email, normalise_number
+from .models import OPEN_STATUSES, Case, CaseEvent, Customer, CustomerIdentity, Status
 
 
 def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
@@ -23,6 +24,87 @@ def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
     if sees_all_departments(user):
         return Case.objects.all()
     return Case.objects.filter(department__in=departments_of(user).values("pk"))
+
+
+def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
+    """The customers ``user`` may reach: all for those who see every department,
+    otherwise only those with at least one case ``user`` may see.
+
+    The admin's customer pages, the staff-entry lookup and merging all go
+    through this, so a customer never shows up where their cases would not.
+    """
+    if sees_all_departments(user):
+        return Customer.objects.all()
+    return Customer.objects.filter(pk__in=cases_visible_to(user).values("customer_id"))
+
+
+@dataclass(frozen=True)
+class CustomerMatches:
+    """What the staff-entry lookup found for what was typed so far."""
+
+    customers: list[Customer]
+    # The exact email, phone or number belongs to a customer the user may not
+    # see: the case will land on them, but their details stay hidden.
+    known_elsewhere: bool = False
+
+
+LOOKUP_MIN_LENGTH = 2
+LOOKUP_MAX_LENGTH = 254
+
+
+def customers_matching(
+    user: AbstractBaseUser | AnonymousUser, *, field: str, query: str, limit: int = 8
+) -> CustomerMatches:
+    """Customers staff may mean while typing ``query`` into the entry form's ``field``.
+
+    The holder of exactly that (normalised) email, phone or number comes
+    first, as intake would match them; then prefix matches on names, numbers,
+    emails and phone digits among the customers ``user`` may see. Erased
+    customers are never offered.
+    """
+    query = query.strip()
+    # Longer than any stored contact, or with a NUL PostgreSQL refuses: nobody has it.
+    if (
+        field not in ("name", "email", "phone", "customer_number")
+        or not LOOKUP_MIN_LENGTH <= len(query) <= LOOKUP_MAX_LENGTH
+        or "\x00" in query
+    ):
+        return CustomerMatches([])
+    visible = customers_visible_to(user).filter(erased_at__isnull=True)
+    found: list[Customer] = []
+    known_elsewhere = False
+    exact = customer_find(**{field: query}) if field != "name" else None
+    if exact is not None and exact.erased_at is None:
+        if visible.filter(pk=exact.pk).exists():
+            found.append(exact)
+        else:
+            known_elsewhere = True
+    Kind = CustomerIdentity.Kind
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if field == "name":
+        # "gar" finds "Ana García": any word of the name may start the match.
+        prefix = Q(name__istartswith=query) | Q(name__icontains=f" {query}")
+    elif field == "email":
+        value = normalise_email(query)
+        prefix = Q(email__istartswith=value) | Q(
+            identities__kind=Kind.EMAIL, identities__value__startswith=value
+        )
+    elif field == "customer_number":
+        value = normalise_number(query)
+        prefix = Q(customer_number__istartswith=value) | Q(
+            identities__kind=Kind.NUMBER, identities__value__startswith=value
+        )
+    elif len(digits) >= 4:
+        # Phones are stored in E.164: the digits typed so far appear inside, after the country code.
+        prefix = Q(phone__contains=digits) | Q(
+            identities__kind=Kind.PHONE, identities__value__contains=digits
+        )
+    else:
+        prefix = None
+    if prefix is not None and len(found) < limit:
+        more = visible.filter(prefix).exclude(pk__in=[c.pk for c in found]).distinct().order_by("name", "pk")
+        found.extend(more[: limit - len(found)])
+    return CustomerMatches(found, known_elsewhere)
 
 
 def overdue_q(*, now: datetime) -> Q:

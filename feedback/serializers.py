@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .limits import column_length, validate_intake_date, validate_stored_email_length
-from .models import Case, Channel, Customer, Kind
+from .models import Case, CaseEvent, Channel, Customer, Kind, Status
 
 # The web form has its own view; integrations say which channel they relay.
 API_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.WEB]
@@ -62,6 +62,14 @@ class CaseIntakeSerializer(serializers.Serializer):
     )
     store = serializers.CharField(
         max_length=column_length(Case, "store"), required=False, allow_blank=True, default=""
+    )
+    external_id = serializers.CharField(
+        max_length=column_length(Case, "external_id"),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Your own id of the case (ticket, conversation). One case per id and source: "
+        "sending it again is a 409 naming the case.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +141,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "reference",
             "kind",
             "channel",
+            "source",
+            "external_id",
             "status",
             "priority",
             "department",
@@ -154,3 +164,81 @@ class ApplicationErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField()
+
+
+class DuplicateExternalIdSerializer(ApplicationErrorSerializer):
+    """The body of a 409 for an external id already used: the case it names."""
+
+    reference = serializers.CharField()
+    url = serializers.URLField()
+
+
+class PublicEventSerializer(serializers.ModelSerializer):
+    """A timeline event as an integration sees it: never notes, staff or rule names.
+
+    ``text`` is the words of a reply or of the customer's message, the new
+    status of a status change, and empty for other events (their ``kind``
+    says what happened).
+    """
+
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ["kind", "at", "text"]
+        read_only_fields = fields
+
+    def get_text(self, event: CaseEvent) -> str:
+        if event.kind in (CaseEvent.Kind.REPLY, CaseEvent.Kind.CUSTOMER_MESSAGE):
+            return event.text
+        if event.kind == CaseEvent.Kind.STATUS_CHANGED:
+            return str(dict(Status.choices).get(event.data.get("to"), ""))
+        return ""
+
+
+class StaffEventSerializer(serializers.ModelSerializer):
+    """A timeline event as staff see it in the admin, internal notes included."""
+
+    actor = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Username of who did it."
+    )
+
+    class Meta:
+        model = CaseEvent
+        fields = ["kind", "at", "text", "actor", "is_public"]
+        read_only_fields = fields
+
+
+class CustomerMessageSerializer(serializers.Serializer):
+    """The customer's words, relayed by an integration (a chat, an app)."""
+
+    text = serializers.CharField(max_length=5000)
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer and the references of the cases the client may see."""
+
+    cases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "phone", "customer_number", "cases"]
+        read_only_fields = fields
+
+    def get_cases(self, customer: Customer) -> list[str]:
+        # Prefetched by the view, narrowed to what the client may see.
+        return [case.reference for case in customer.visible_cases]
+
+
+class CaseEventWebhookSerializer(serializers.Serializer):
+    """What ``routing.notifiers.WebhookNotifier`` posts for a case event."""
+
+    event = serializers.CharField(help_text='The event, e.g. "routed", "sla_warning", "escalated".')
+    key = serializers.CharField(help_text="Unique per case, event and destination: deliveries may repeat.")
+    case = serializers.CharField(help_text="The case reference.")
+    department = serializers.CharField(allow_null=True, help_text="Slug of the department.")
+    priority = serializers.CharField()
+    status = serializers.CharField()
+    subject = serializers.CharField()
+    url = serializers.URLField(help_text="The case in the admin.")
+    text = serializers.CharField(help_text="A one-line summary for chat tools.")

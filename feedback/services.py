@@ -1,5 +1,7 @@
 """Writes of the customer side: intake, status changes, ownership, notes."""
 
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -9,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,7 @@ from .models import (
     Consent,
     Customer,
     IntakeKey,
+    IntegrationKey,
     Status,
     SurveyResponse,
 )
@@ -52,6 +56,7 @@ def case_create(
     external_id: str = "",
     actor: AbstractBaseUser | None = None,
     origin: dict[str, Any] | None = None,
+    acknowledge: bool = True,
     consents: dict[str, bool] | None = None,
     attachments: Sequence[tuple[UploadedFile, str]] = (),
     now: datetime | None = None,
@@ -108,7 +113,8 @@ def case_create(
             is_public=True,
         )
         attachments_store(case=case, event=created, files=attachments, now=now)
-        if customer.email:
+        # Not for past cases imported to be routed: the customer heard from us back then.
+        if acknowledge and customer.email:
             notification_create(case_id=case.pk, event="acknowledgement")
         queue(route_case, case.pk)
     return case
@@ -120,33 +126,59 @@ class IdempotencyConflict(ApplicationError):
     status = 409
 
 
+def request_fingerprint(data: object) -> str:
+    """What a retry must repeat to be a retry: the same data in any key order gives the same hash."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def case_create_once(
-    *, key: str, fingerprint: str, actor: AbstractBaseUser, **fields: Any
+    *,
+    key: str,
+    fingerprint: str,
+    actor: AbstractBaseUser | None = None,
+    api_key: IntegrationKey | None = None,
+    **fields: Any,
 ) -> tuple[Case, bool]:
     """``case_create`` at most once per client and ``Idempotency-Key``: (the case, replayed?).
 
-    A retry (same key, same ``fingerprint`` of the body) gets the first
+    The client is a staff ``actor`` or an integration's ``api_key``, exactly
+    one. A retry (same key, same ``fingerprint`` of the body) gets the first
     case back. Two retries racing each other both try to store the key in
     the case's transaction; the unique key lets one commit, the other rolls
     back (its case with it) and answers with the winner's case.
     """
-    case = _case_for_intake_key(actor=actor, key=key, fingerprint=fingerprint)
+    client = _intake_client(actor=actor, api_key=api_key)
+    case = _case_for_intake_key(client=client, key=key, fingerprint=fingerprint)
     if case is not None:
         return case, True
+    # Only now: a retry of a case with an external id is a replay, not a duplicate.
+    _refuse_duplicate_external_id(**_external_id_of(fields))
     try:
         with transaction.atomic():
             case = case_create(actor=actor, **fields)
-            IntakeKey.objects.create(user=actor, key=key, fingerprint=fingerprint, case=case)
+            IntakeKey.objects.create(**client, key=key, fingerprint=fingerprint, case=case)
     except IntegrityError:
-        case = _case_for_intake_key(actor=actor, key=key, fingerprint=fingerprint)
+        # Lost a race: to a retry with the same key (its case is the answer),
+        # or to another request with the same external id (a 409 naming it).
+        case = _case_for_intake_key(client=client, key=key, fingerprint=fingerprint)
         if case is None:
+            _refuse_duplicate_external_id(**_external_id_of(fields))
             raise
         return case, True
     return case, False
 
 
-def _case_for_intake_key(*, actor: AbstractBaseUser, key: str, fingerprint: str) -> Case | None:
-    found = IntakeKey.objects.select_related("case").filter(user=actor, key=key).first()
+def _intake_client(
+    *, actor: AbstractBaseUser | None, api_key: IntegrationKey | None
+) -> dict[str, AbstractBaseUser | IntegrationKey]:
+    if (actor is None) == (api_key is None):
+        raise ValueError("An Idempotency-Key belongs to a user or to an API key, exactly one.")
+    return {"user": actor} if api_key is None else {"api_key": api_key}
+
+
+def _case_for_intake_key(*, client: dict[str, Any], key: str, fingerprint: str) -> Case | None:
+    found = IntakeKey.objects.select_related("case").filter(**client, key=key).first()
     if found is None:
         return None
     if found.fingerprint != fingerprint:
@@ -155,6 +187,83 @@ def _case_for_intake_key(*, actor: AbstractBaseUser, key: str, fingerprint: str)
             code="idempotency_key_reused",
         )
     return found.case
+
+
+class DuplicateExternalId(ApplicationError):
+    """A case with this source and external id exists: the client sent it before."""
+
+    status = 409
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(
+            _("A case with this external id already exists: %(reference)s.") % {"reference": case.reference},
+            code="duplicate_external_id",
+            field="external_id",
+        )
+        self.case = case
+
+
+def case_create_from_api(
+    *,
+    actor: AbstractBaseUser | None = None,
+    api_key: IntegrationKey | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+    **fields: Any,
+) -> tuple[Case, bool]:
+    """A case submitted through the API by staff or an integration: (the case, replayed?).
+
+    An integration's cases carry its key's source, and its name on their
+    timeline; staff's carry the source ``api``. A (source, external id)
+    already stored is a ``DuplicateExternalId`` naming that case, unless
+    the request is a retry with the same ``Idempotency-Key``, which gets its
+    case back. Two such requests racing each other meet at the unique
+    constraint, and the loser looks the winner up.
+    """
+    if api_key is not None:
+        fields.update(source=api_key.source, origin={"integration": api_key.name, "source": api_key.source})
+    else:
+        fields.update(source="api")
+    if idempotency_key is not None:
+        return case_create_once(
+            key=idempotency_key, fingerprint=fingerprint, actor=actor, api_key=api_key, **fields
+        )
+    _refuse_duplicate_external_id(**_external_id_of(fields))
+    try:
+        return case_create(actor=actor, **fields), False
+    except IntegrityError:
+        _refuse_duplicate_external_id(**_external_id_of(fields))
+        raise
+
+
+def _external_id_of(fields: dict[str, Any]) -> dict[str, str]:
+    return {"source": fields.get("source", ""), "external_id": fields.get("external_id", "")}
+
+
+def _refuse_duplicate_external_id(*, source: str, external_id: str) -> None:
+    if not external_id:
+        return
+    existing = Case.objects.filter(source=source, external_id=external_id).first()
+    if existing is not None:
+        raise DuplicateExternalId(existing)
+
+
+# How stale ``IntegrationKey.last_used_at`` may get: one write a minute per key at most.
+INTEGRATION_KEY_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def integration_key_touch(*, api_key: IntegrationKey, now: datetime | None = None) -> bool:
+    """Record that the key was used, at most once a minute: whether this call wrote.
+
+    A conditional update rather than a save per request: busy integrations
+    would otherwise write the same row on every call, and contend for it.
+    """
+    now = now or timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - INTEGRATION_KEY_TOUCH_EVERY)
+    touched = IntegrationKey.objects.filter(stale, pk=api_key.pk).update(last_used_at=now)
+    if touched:
+        api_key.last_used_at = now
+    return bool(touched)
 
 
 def intake_keys_forget(*, days: int, now: datetime | None = None) -> int:

@@ -18,3 +18,27 @@ def forget_intake_keys() -> int:
     from .services import intake_keys_forget
 
     return intake_keys_forget(days=settings.CX_INTAKE_KEY_DAYS)
+
+
+@shared_task
+def poll_mailbox() -> dict[str, int]:
+    """Read CX_MAILBOX_URL's unread mail into cases; counts by outcome. Safe to run twice (fingerprints)."""
+    from .inbound.mailboxes import MailboxConfig
+    from .inbound.poll import PollRunning, mailbox_poll
+
+    config = MailboxConfig.from_settings()
+    if config is None:  # beat's stored schedule may outlive the setting
+        return {}
+    try:
+        return dict(mailbox_poll(config=config))
+    except PollRunning:
+        return {"skipped": 1}
+
+
+@shared_task
+def run_case_import(import_id: int) -> bool:
+    """Check and write a CSV import; a second run resumes after the batches written. No retry:
+    a failed import says why, and uploading the file again skips what is already in."""
+    from .imports import case_import_run
+
+    return case_import_run(import_id=import_id)

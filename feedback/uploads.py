@@ -64,6 +64,25 @@ def sniff(upload: UploadedFile) -> str | None:
     return next((kind for kind, test in _SIGNATURES.items() if test(head)), None)
 
 
+def check_upload(upload: UploadedFile) -> str:
+    """The content type of an accepted file; ``ValidationError`` if too large or not a photo or PDF.
+
+    The web form, the tracking page and the email intake all check files here.
+    """
+    if upload.size > MAX_BYTES:
+        raise forms.ValidationError(
+            _("“%(name)s” is %(size)s; the limit is %(limit)s.")
+            % {"name": upload.name, "size": filesizeformat(upload.size), "limit": filesizeformat(MAX_BYTES)},
+            code="file_too_large",
+        )
+    kind = sniff(upload)
+    if kind is None:
+        raise forms.ValidationError(
+            _("“%(name)s” is not a photo or a PDF.") % {"name": upload.name}, code="bad_file_type"
+        )
+    return kind
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -88,20 +107,5 @@ class AttachmentsField(forms.FileField):
         checked = []
         for upload in files:
             upload = super().clean(upload, initial)
-            if upload.size > MAX_BYTES:
-                raise forms.ValidationError(
-                    _("“%(name)s” is %(size)s; the limit is %(limit)s.")
-                    % {
-                        "name": upload.name,
-                        "size": filesizeformat(upload.size),
-                        "limit": filesizeformat(MAX_BYTES),
-                    },
-                    code="file_too_large",
-                )
-            kind = sniff(upload)
-            if kind is None:
-                raise forms.ValidationError(
-                    _("“%(name)s” is not a photo or a PDF.") % {"name": upload.name}, code="bad_file_type"
-                )
-            checked.append((upload, kind))
+            checked.append((upload, check_upload(upload)))
         return checked

@@ -483,10 +483,14 @@ class TestChangePage:
         assert 'name="note"' not in response.text
         assert 'name="priority"' not in response.text
 
-    def test_cases_can_be_neither_added_nor_deleted(self, admin_user, logistics_case):
+    def test_cases_are_never_deleted_and_added_only_through_staff_entry(self, admin_user, logistics_case):
         client = client_for(admin_user)
 
-        assert client.get("/admin/feedback/case/add/").status_code == 403
+        # "Add" is the staff-entry form (tests/feedback/test_staff_entry.py), not a model form.
+        assert (
+            client.get("/admin/feedback/case/add/").templates[0].name
+            == "admin/feedback/case/staff_entry.html"
+        )
         assert client.get(f"/admin/feedback/case/{logistics_case.pk}/delete/").status_code == 403
         assert Case.objects.filter(pk=logistics_case.pk).exists()
 

@@ -6,12 +6,26 @@ checked without waiting for them.
 """
 
 import io
+import smtplib
+import socket
 import sys
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from cxportal.runner import Child, GaveUp, RestartPolicy, StartupError, Supervisor, exit_description
+from cxportal.runner import (
+    Child,
+    GaveUp,
+    PortalOptions,
+    RestartPolicy,
+    StartupError,
+    Supervisor,
+    _inbound_banner,
+    _start_smtp_sink,
+    exit_description,
+    free_port,
+)
 
 EXITS = [sys.executable, "-c", "import sys; sys.exit(3)"]
 SLEEPS = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -144,3 +158,63 @@ def test_a_restarted_child_that_runs_but_does_not_answer_stops_the_site(supervis
 
     with pytest.raises(GaveUp, match="redis was restarted but is not working"):
         supervisor.tend(RestartPolicy(), after_restart={"redis": times_out}, now=Clock())
+
+
+@pytest.fixture
+def busy_port():
+    """A port something already listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_the_smtp_sink_delivers_what_it_receives_into_the_maildir_the_site_reads(
+    supervisor, tmp_path, busy_port, monkeypatch
+):
+    monkeypatch.delenv("CX_MAILBOX_URL", raising=False)
+    supervisor.env.pop("CX_MAILBOX_POLL_SECONDS", None)
+
+    sink = _start_smtp_sink(supervisor, PortalOptions(smtp_port=busy_port), tmp_path)
+
+    assert sink.port != busy_port
+    assert f"Port {busy_port} is in use: the SMTP sink listens on {sink.port}." in supervisor.out.getvalue()
+    assert supervisor.env["CX_MAILBOX_URL"] == f"maildir://{tmp_path / 'mailbox'}"
+    assert supervisor.env["CX_MAILBOX_POLL_SECONDS"] == "5"
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = (
+        "ana@example.com",
+        "support@cxportal.localhost",
+        "Hola",
+    )
+    message.set_content("Mi pedido no ha llegado.")
+    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as smtp:
+        smtp.send_message(message)
+    delivered = list((tmp_path / "mailbox" / "new").iterdir())
+    assert len(delivered) == 1
+    assert b"Mi pedido no ha llegado." in delivered[0].read_bytes()
+
+
+def test_with_a_mailbox_of_its_own_the_site_starts_no_sink(supervisor, tmp_path, monkeypatch):
+    monkeypatch.setenv("CX_MAILBOX_URL", "imaps://cx:pw@mail.example.com/INBOX")
+
+    assert _start_smtp_sink(supervisor, PortalOptions(smtp_port=free_port()), tmp_path) is None
+    assert supervisor.children == []
+    assert _inbound_banner(None, PortalOptions(), tmp_path) == "Inbound email: read from CX_MAILBOX_URL.\n"
+
+
+def test_the_banner_says_where_to_write_and_how_to_try_it(tmp_path):
+    from cxportal.runner import SmtpSink
+
+    banner = _inbound_banner(
+        SmtpSink(2525, tmp_path / "mailbox", "5"), PortalOptions(inbound_address="cx@shop.example"), tmp_path
+    )
+
+    assert (
+        f"write to cx@shop.example at smtp://127.0.0.1:2525 (read from {tmp_path / 'mailbox'} every 5 s)"
+        in banner
+    )
+    assert (
+        "curl smtp://127.0.0.1:2525 --mail-from ana@example.com --mail-rcpt cx@shop.example "
+        f"--upload-file {tmp_path / 'docs' / 'sample-complaint.eml'}" in banner
+    )

@@ -8,7 +8,8 @@ timeline records who did what.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import cases, customers  # noqa: F401  (registers the model admins)
+from . import cases, customers, imports, inbound  # noqa: F401  (registers the model admins)
+from .integration_keys import IntegrationKeyAdmin  # noqa: F401  (the API keys' admin)
 
 admin.site.site_header = _("CX Portal")
 admin.site.site_title = _("CX Portal")

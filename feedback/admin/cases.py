@@ -26,6 +26,7 @@ from ..models import Case, CaseEvent, Status, SurveyResponse
 from ..selectors import cases_visible_to, overdue_q
 from ..services import case_add_note, case_assign, case_change_status, case_reply, case_take_ownership
 from .case_triage import CaseTriageMixin, describe_triage
+from .staff_entry import StaffEntryMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -79,11 +80,22 @@ class CaseEventInline(ReadOnlyInline):
     """The timeline: append-only, so nobody adds, edits or deletes a line here."""
 
     model = CaseEvent
-    fields = ("at", "kind", "actor", "text", "is_public")
+    fields = ("at", "kind", "actor", "details", "is_public")
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "case")
+
+    @admin.display(description=_("details"))
+    def details(self, event: CaseEvent) -> str:
+        # A case staff entered says who took it and how, in the reader's language
+        # (the stored text is the channel in the language of whoever entered it).
+        if event.kind == CaseEvent.Kind.CREATED and event.actor is not None:
+            return _("Entered by %(name)s (%(channel)s)") % {
+                "name": event.actor.get_full_name() or event.actor.get_username(),
+                "channel": event.case.get_channel_display(),
+            }
+        return event.text
 
 
 class CaseForm(forms.ModelForm):
@@ -137,7 +149,7 @@ class CaseForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseTriageMixin, admin.ModelAdmin):
+class CaseAdmin(StaffEntryMixin, CaseTriageMixin, admin.ModelAdmin):
     form = CaseForm
     list_display = (
         "reference",
@@ -243,10 +255,6 @@ class CaseAdmin(CaseTriageMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = flatten_fieldsets(self.fieldsets)
         return [*(name for name in fields if name not in self.editable_fields), self.accept_field]
-
-    def has_add_permission(self, request):
-        # Staff entry on behalf of a customer will go through case_create, not this form.
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False  # nothing may be lost

@@ -1,6 +1,6 @@
-from .fixtures import REPORT, celery_worker, real_celery, redis_server
+from .fixtures import REPORT, celery_worker, real_celery, redis_server, smtp_sink
 
-__all__ = ["celery_worker", "real_celery", "redis_server"]
+__all__ = ["celery_worker", "real_celery", "redis_server", "smtp_sink"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -11,12 +11,15 @@ written while it ran, printed on teardown, so a failure shows what the
 worker did.
 """
 
+import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection
 
-from .parts import CeleryWorker, RedisServer, database_url, point_celery_at
+from cxportal.runner import free_port, smtp_sink_command, wait_for_port
+
+from .parts import BASE_DIR, CeleryWorker, RedisServer, database_url, point_celery_at, stop_process
 
 _SHARED = pytest.StashKey[dict]()
 # Lines for the end of the run ("submission -> email: 0.4 s"), printed by conftest.
@@ -75,3 +78,27 @@ def real_celery(celery_worker, redis_server, settings) -> Iterator[CeleryWorker]
         # Shown by pytest only when the test failed.
         print(f"--- celery worker log ({celery_worker.log_path}) during this test ---")
         print(celery_worker.log(start))
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    """The SMTP sink exactly as runportal starts it, on a free port."""
+    maildir = tmp_path / "mailbox"
+    port = free_port()
+    log = (tmp_path / "smtp.log").open("wb")
+    process = subprocess.Popen(
+        smtp_sink_command(port=port, maildir=maildir),
+        cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port("127.0.0.1", port, timeout=20, alive=lambda: process.poll() is None)
+        process.port, process.maildir = port, maildir
+        yield process
+    finally:
+        stop_process(process, grace=5)
+        log.close()
+        print(f"--- smtp sink output ---\n{(tmp_path / 'smtp.log').read_text(errors='replace')}")

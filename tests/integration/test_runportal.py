@@ -66,7 +66,7 @@ def portal(request, tmp_path):
     by ``manage.py shell`` on the site's database before runportal starts.
     """
     extra = getattr(request, "param", {})
-    port, redis_port = free_port(), free_port()
+    port, redis_port, smtp_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "DEBUG": "1",
@@ -76,7 +76,7 @@ def portal(request, tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "SITE_URL"):
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "SITE_URL", "CX_MAILBOX_URL"):
         env.pop(name, None)
     env.update(extra.get("env", {}))
     if extra.get("prepare"):
@@ -90,12 +90,13 @@ def portal(request, tmp_path):
         )
     log_path = tmp_path / "runportal.log"
     argv = [sys.executable, str(BASE_DIR / "manage.py"), "runportal", "--port", str(port)]
-    argv += ["--redis-port", str(redis_port), *extra.get("args", [])]
+    argv += ["--redis-port", str(redis_port), "--smtp-port", str(smtp_port), *extra.get("args", [])]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     process.url = f"http://127.0.0.1:{port}"
+    process.smtp_port = smtp_port
     process.log = lambda: log_path.read_text(errors="replace")
     started = descendants(process.pid)
     try:
@@ -119,7 +120,13 @@ def portal(request, tmp_path):
 
 
 def children_by_role(pid: int) -> dict[str, int]:
-    roles = {"redis": "redis-server", "worker": " worker ", "beat": " beat ", "web": "runserver"}
+    roles = {
+        "redis": "redis-server",
+        "worker": " worker ",
+        "beat": " beat ",
+        "web": "runserver",
+        "smtp": "aiosmtpd",
+    }
     found = {}
     for child, cmd in descendants(pid).items():
         for role, marker in roles.items():
@@ -139,7 +146,7 @@ def nothing_left_running(processes: dict[int, str], timeout: float = 5) -> dict[
 
 
 def test_it_starts_every_part_and_ctrl_c_stops_them_all(portal):
-    assert set(children_by_role(portal.pid)) == {"redis", "worker", "beat", "web"}
+    assert set(children_by_role(portal.pid)) == {"redis", "worker", "beat", "web", "smtp"}
     everything = descendants(portal.pid)
     assert f"Form        {portal.url}/feedback/new/" in portal.log()
 
@@ -149,7 +156,7 @@ def test_it_starts_every_part_and_ctrl_c_stops_them_all(portal):
     assert nothing_left_running(everything) == {}
 
 
-@pytest.mark.parametrize("role", ["beat", "worker"])
+@pytest.mark.parametrize("role", ["beat", "worker", "smtp"])
 def test_a_part_that_dies_is_restarted_and_ctrl_c_still_stops_everything(portal, role):
     everything = descendants(portal.pid)  # with the worker's pool processes
     old = children_by_role(portal.pid)[role]
@@ -286,3 +293,31 @@ def test_when_redis_is_killed_it_is_restarted_and_no_submission_fails_or_is_lost
 
     assert portal.wait(timeout=60) == 0
     assert nothing_left_running(everything) == {}
+
+
+@pytest.mark.parametrize(
+    "portal", [{"prepare": ONE_DEPARTMENT, "env": {"CX_MAILBOX_POLL_SECONDS": "1"}}], indirect=True
+)
+def test_the_sample_email_sent_to_the_demo_address_becomes_a_routed_case(portal, tmp_path):
+    import smtplib
+
+    smtp = f"smtp://127.0.0.1:{portal.smtp_port}"
+    assert f"Inbound email: write to support@cxportal.localhost at {smtp}" in portal.log()
+    assert f"curl {smtp} --mail-from ana@example.com" in portal.log()
+
+    with smtplib.SMTP("127.0.0.1", portal.smtp_port, timeout=10) as client:
+        client.sendmail(
+            "ana@example.com",
+            ["support@cxportal.localhost"],
+            (BASE_DIR / "docs" / "sample-complaint.eml").read_bytes(),
+        )
+
+    database = tmp_path / "db.sqlite3"
+
+    def routed_email_case() -> str | None:
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+            row = db.execute("SELECT reference FROM feedback_case WHERE channel = 'email'").fetchone()
+        return row and routed_department(database, row[0])
+
+    department = wait_for(routed_email_case, timeout=60, what="the emailed case to be routed", interval=0.5)
+    assert department == "customer-service"

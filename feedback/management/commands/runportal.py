@@ -26,8 +26,15 @@ class Command(BaseCommand):
             default=6379,
             help="Port of the embedded Redis (default 6379; a free one if taken).",
         )
+        parser.add_argument(
+            "--smtp-port",
+            type=int,
+            default=2525,
+            help="Port of the demo SMTP sink whose mail becomes cases (default 2525; a free one if taken; "
+            "not started when CX_MAILBOX_URL is set).",
+        )
 
-    def handle(self, *args, demo: bool, host: str, port: int, redis_port: int, **options):
+    def handle(self, *args, demo: bool, host: str, port: int, redis_port: int, smtp_port: int, **options):
         call_command("migrate", interactive=False, verbosity=options["verbosity"])
         if demo:
             call_command("seed_demo", password=DEFAULT_PASSWORD)
@@ -41,6 +48,8 @@ class Command(BaseCommand):
             host=host,
             port=port,
             redis_port=redis_port,
+            smtp_port=smtp_port,
+            inbound_address=settings.CX_INBOUND_ADDRESS,
             demo_logins=demo_logins() if demo else [],
             demo_password=DEFAULT_PASSWORD,
         )

@@ -21,18 +21,23 @@ from routing.models import (
 )
 
 DEFAULT_PASSWORD = "cxdemo-2026"
+# A group on top of a role, for the fallback department's owner (carmen).
+CUSTOMER_RECORDS = "Customer records"
 
 # Role groups and the model permissions their members get in the admin.
 ROLE_PERMISSIONS = {
     "Agents": [
         "feedback.view_case",
         "feedback.change_case",
+        # Staff entry: a case taken on the phone or in a store, on the customer's behalf.
+        "feedback.add_case",
         "feedback.view_customer",
         "feedback.view_caseevent",
     ],
     "Managers": [
         "feedback.view_case",
         "feedback.change_case",
+        "feedback.add_case",
         "feedback.view_customer",
         "feedback.view_caseevent",
         "routing.view_department",
@@ -67,6 +72,10 @@ ROLE_PERMISSIONS = {
         "routing.view_tag",
         # Executives see every case, so they may compare triage models on past cases.
         "routing.view_triageversion",
+    ],
+    # Customer service keeps the customer records tidy: it folds duplicates of one person together.
+    CUSTOMER_RECORDS: [
+        "feedback.merge_customer",
     ],
 }
 
@@ -192,6 +201,7 @@ class Command(BaseCommand):
             people[owner] = (owner_name, "Managers")
             people[backup] = (backup.capitalize(), "Agents")
         people["elena"] = ("Elena Torres", "Executives")
+        fallback_owner = next(owner for slug, _n, owner, *_rest in demo.DEPARTMENTS if slug == demo.FALLBACK)
         users = {}
         for login, (full_name, role) in people.items():
             first, _, last = full_name.partition(" ")
@@ -207,6 +217,8 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             user.groups.set([groups[role]])
+            if login == fallback_owner:
+                user.groups.add(groups[CUSTOMER_RECORDS])
             users[login] = user
         admin, _ = User.objects.update_or_create(
             username="admin",
