@@ -77,6 +77,28 @@ def main() -> None:
         page.goto(f"{url}/admin/routing/rule/")
         settle(page)
         page.screenshot(path=str(OUT / "rules.png"), full_page=True)
+        # Staff entry: carmen takes Ana's call; typing her email finds her record.
+        login(page, url, "carmen", args.password)
+        page.goto(f"{url}/admin/feedback/case/add/")
+        page.fill("#id_name", "Ana García")
+        page.fill("#id_phone", "600 11 22 33")
+        # Ana's first case is logistics': carmen is told the contact is known, not shown whose.
+        page.fill("#id_email", "ana.garcia@example.com")
+        page.wait_for_selector("[data-known-elsewhere]:not([hidden]), [data-matches] button", timeout=10_000)
+        page.fill("#id_subject", "Llamada: pedido 12345")
+        page.fill("#id_message", "Llama: el pedido 12345 sigue sin llegar, una semana de retraso.")
+        page.fill("#id_order_reference", "12345")
+        settle(page)
+        page.screenshot(path=str(OUT / "staff-entry.png"), full_page=True)
+        page.click("#staff-entry-form input[type=submit]")
+        time.sleep(3)  # routed meanwhile
+        # The customer's 360° view: both cases, two channels.
+        login(page, url, "admin", args.password)
+        page.goto(f"{url}/admin/feedback/customer/?q=ana.garcia%40example.com")
+        page.click("#result_list tbody tr a")
+        settle(page)
+        page.screenshot(path=str(OUT / "customer.png"), full_page=True)
+
         # What-if: a draft (never saved) sending refund requests to billing, tried on the last 90 days.
         login(page, url, "admin", args.password)
         page.goto(f"{url}/admin/routing/rule/add/")
