@@ -243,10 +243,23 @@ class CaseMessages(IntakeThrottled, CaseViewMixin, generics.GenericAPIView):
     @extend_schema(**docs.CASE_MESSAGE, request=CustomerMessageSerializer)
     def post(self, request: Request, *args, **kwargs) -> Response:
         case = self.get_object()
+        key = idempotency_key(request)
         serializer = CustomerMessageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = services.case_customer_message(case=case, text=serializer.validated_data["text"])
-        return Response(PublicEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        text = serializer.validated_data["text"]
+        if key is None:
+            event, replayed = services.case_customer_message(case=case, text=text), False
+        else:
+            event, replayed = services.case_customer_message_once(
+                case=case,
+                text=text,
+                key=key,
+                fingerprint=services.request_fingerprint({"case": case.reference, "body": request.data}),
+                **client_of(request),
+            )
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        answer = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
+        return Response(PublicEventSerializer(event).data, status=answer, headers=headers)
 
 
 class CustomerList(generics.ListAPIView):

@@ -57,8 +57,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="Optional. A key of your own (e.g. a UUID) per case, kept per client (staff account or "
-    "API key): a retry with the same key and body answers 200 with the case already made and the "
+    description="Optional. A key of your own (e.g. a UUID) per request, kept per client (staff account or "
+    "API key): a retry with the same key and body answers 200 with what was already made and the "
     "header `Idempotent-Replayed: true`, instead of making a second one; the same key with another "
     "body is a 409.",
 )
@@ -69,7 +69,7 @@ REPLAYED = OpenApiParameter(
     "Idempotent-Replayed",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="`true` when the answer is the case an earlier request with the same Idempotency-Key made.",
+    description="`true` when the answer is what an earlier request with the same Idempotency-Key made.",
     response=[200],
 )
 
@@ -223,7 +223,8 @@ CASE_MESSAGE: dict[str, Any] = {
     "description": "As if the customer wrote it on their tracking page: the owner is told, and a "
     "case waiting on the customer, resolved or closed goes back to in progress. Staff need "
     "`change_case` on a case they see; an API key needs `can_intake` and a case of its source. "
-    "No Idempotency-Key here: a retried message is stored twice.",
+    "With an Idempotency-Key a retried message is stored once: the retry answers 200 with the "
+    "message already stored; the same key with another text or case is a 409.",
     "tags": ["cases"],
     "examples": [
         OpenApiExample(
@@ -242,11 +243,19 @@ CASE_MESSAGE: dict[str, Any] = {
             status_codes=["201"],
         ),
     ],
+    "parameters": [IDEMPOTENCY_KEY, REPLAYED],
     "responses": {
         201: PublicEventSerializer,
-        400: OpenApiResponse(ApplicationErrorSerializer, description="Field errors (an empty text)."),
+        200: OpenApiResponse(PublicEventSerializer, description="A replay: the message stored before."),
+        400: OpenApiResponse(
+            ApplicationErrorSerializer, description='Field errors (an empty text), or "bad_idempotency_key".'
+        ),
         403: FORBIDDEN,
         404: NOT_FOUND,
+        409: OpenApiResponse(
+            ApplicationErrorSerializer,
+            description="`idempotency_key_reused`: the key was used with another text or case.",
+        ),
         429: THROTTLED,
     },
 }

@@ -454,7 +454,7 @@ class IntegrationKey(AbstractAPIKey):
 
 
 class IntakeKey(models.Model):
-    """An ``Idempotency-Key`` an API client sent with a submission, and the case it made.
+    """An ``Idempotency-Key`` an API client sent with a submission, and the case (or message) it made.
 
     A retried POST with the same key and body gets that case back instead of
     a second one; the unique key makes two racing retries end in one case.
@@ -471,6 +471,8 @@ class IntakeKey(models.Model):
     # SHA-256 of the request body as parsed: the same key with another body is a client bug.
     fingerprint = models.CharField(max_length=64)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    # Set when the key came with a customer message on ``case`` rather than a new case.
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

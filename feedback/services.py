@@ -178,7 +178,13 @@ def _intake_client(
 
 
 def _case_for_intake_key(*, client: dict[str, Any], key: str, fingerprint: str) -> Case | None:
-    found = IntakeKey.objects.select_related("case").filter(**client, key=key).first()
+    found = _intake_key_found(client=client, key=key, fingerprint=fingerprint)
+    return found.case if found else None
+
+
+def _intake_key_found(*, client: dict[str, Any], key: str, fingerprint: str) -> IntakeKey | None:
+    """The client's earlier use of ``key``; an ``IdempotencyConflict`` if it came with another request."""
+    found = IntakeKey.objects.select_related("case", "event").filter(**client, key=key).first()
     if found is None:
         return None
     if found.fingerprint != fingerprint:
@@ -186,7 +192,42 @@ def _case_for_intake_key(*, client: dict[str, Any], key: str, fingerprint: str) 
             _("This Idempotency-Key was already used for a different request. Use a new key for a new case."),
             code="idempotency_key_reused",
         )
-    return found.case
+    return found
+
+
+def case_customer_message_once(
+    *,
+    case: Case,
+    text: str,
+    key: str,
+    fingerprint: str,
+    actor: AbstractBaseUser | None = None,
+    api_key: IntegrationKey | None = None,
+) -> tuple[CaseEvent, bool]:
+    """``case_customer_message`` at most once per client and ``Idempotency-Key``: (the message, replayed?).
+
+    ``fingerprint`` must cover the case as well as the body: the same key
+    sent with a message for another case is a conflict, not a replay.
+    """
+    client = _intake_client(actor=actor, api_key=api_key)
+    found = _intake_key_found(client=client, key=key, fingerprint=fingerprint)
+    if found is not None and found.event is not None:
+        return found.event, True
+    if found is not None:  # the key made a case, with the same fingerprint: cannot be this request
+        raise IdempotencyConflict(
+            _("This Idempotency-Key was already used for a different request. Use a new key for a new case."),
+            code="idempotency_key_reused",
+        )
+    try:
+        with transaction.atomic():
+            event = case_customer_message(case=case, text=text)
+            IntakeKey.objects.create(**client, key=key, fingerprint=fingerprint, case=case, event=event)
+    except IntegrityError:
+        found = _intake_key_found(client=client, key=key, fingerprint=fingerprint)
+        if found is None or found.event is None:
+            raise
+        return found.event, True
+    return event, False
 
 
 class DuplicateExternalId(ApplicationError):

@@ -321,6 +321,47 @@ class TestMessages:
 
         assert response.json()["code"] == "api_key_scope"
 
+    def test_a_message_retried_with_its_key_is_stored_once(self, app, app_case):
+        def send():
+            return key_client(app[1]).post(
+                messages_url(app_case),
+                {"text": "¿Y mi pedido?"},
+                format="json",
+                headers={"Idempotency-Key": "m-1"},
+            )
+
+        answers = [send() for _ in range(4)]
+
+        assert [answer.status_code for answer in answers] == [201, 200, 200, 200]
+        assert [answer.has_header("Idempotent-Replayed") for answer in answers] == [False, True, True, True]
+        assert len({answer.json()["at"] for answer in answers}) == 1
+        assert app_case.events.filter(kind="customer_message").count() == 1
+
+    def test_the_same_key_with_another_text_or_case_is_a_409(self, app, app_case, organisation):
+        other = CaseFactory(source="mobile-app", department=app_case.department)
+        api = key_client(app[1])
+        headers = {"Idempotency-Key": "m-2"}
+        assert (
+            api.post(messages_url(app_case), {"text": "Hola"}, format="json", headers=headers).status_code
+            == 201
+        )
+
+        another_text = api.post(messages_url(app_case), {"text": "Adiós"}, format="json", headers=headers)
+        another_case = api.post(messages_url(other), {"text": "Hola"}, format="json", headers=headers)
+
+        assert (another_text.status_code, another_text.json()["code"]) == (409, "idempotency_key_reused")
+        assert (another_case.status_code, another_case.json()["code"]) == (409, "idempotency_key_reused")
+        assert Case.objects.get(pk=other.pk).events.filter(kind="customer_message").count() == 0
+
+    def test_a_key_that_made_a_case_is_not_a_message_key(self, app, app_case):
+        assert post(app[1], intake(), key="k-case").status_code == 201
+
+        response = key_client(app[1]).post(
+            messages_url(app_case), {"text": "Hola"}, format="json", headers={"Idempotency-Key": "k-case"}
+        )
+
+        assert response.status_code == 409
+
     def test_staff_need_the_change_permission(self, app_case, laura, elena, staff_permissions):
         staff_permissions(laura)
         api = APIClient()
