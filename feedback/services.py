@@ -475,12 +475,14 @@ def case_customer_message(
     case: Case,
     text: str,
     attachments: Sequence[tuple[UploadedFile, str]] = (),
+    notify_owner: bool = True,
     now: datetime | None = None,
 ) -> CaseEvent:
-    """Add the customer's message from their tracking page.
+    """Add the customer's message (tracking page, email reply, API).
 
     A case waiting on the customer goes back to in progress; a resolved or
     closed one is reopened, since the customer is telling us it is not over.
+    The owner is emailed about it unless ``notify_owner`` is off (a burst).
     """
     now = now or timezone.now()
     text = text.strip()
@@ -494,7 +496,7 @@ def case_customer_message(
         attachments_store(case=case, event=event, files=attachments, now=now)
         if case.status in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
             case_change_status(case=case, status=Status.IN_PROGRESS, actor=None, now=now)
-        if case.owner_id:
+        if case.owner_id and notify_owner:
             notification_create(
                 case_id=case.pk, event="customer_message", about=event.pk, recipient_id=case.owner_id
             )

@@ -10,7 +10,7 @@ on the first one's row and then finds it, instead of making a second case.
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from django.conf import settings
@@ -103,11 +103,12 @@ def _act(parsed: ParsedEmail, *, mailbox: str, now: datetime) -> tuple[str, str,
         return Outcome.REJECTED, _("The email has no valid sender address to answer."), None
     files, dropped = _checked_files(parsed.attachments)
     case = _case_answered(parsed)
+    quiet: list[str] = []
     try:
         # A savepoint: a refusal by the services must not undo the claim.
         with transaction.atomic():
             if case is not None:
-                event = _append(case, parsed, files=files, now=now)
+                event, quiet = _append(case, parsed, files=files, now=now)
                 outcome = Outcome.APPENDED
             else:
                 case = _create(parsed, mailbox=mailbox, files=files, now=now)
@@ -117,7 +118,7 @@ def _act(parsed: ParsedEmail, *, mailbox: str, now: datetime) -> tuple[str, str,
                 _note_dropped(case, dropped, about=event, now=now)
     except ApplicationError as exc:
         return Outcome.REJECTED, str(exc), None
-    return outcome, "; ".join(dropped), case
+    return outcome, "; ".join([*quiet, *dropped]), case
 
 
 def _valid_address(address: str) -> bool:
@@ -165,10 +166,27 @@ def _case_answered(parsed: ParsedEmail) -> Case | None:
     return None
 
 
-def _append(case: Case, parsed: ParsedEmail, *, files: list, now: datetime) -> CaseEvent:
+def _append(case: Case, parsed: ParsedEmail, *, files: list, now: datetime) -> tuple[CaseEvent, list[str]]:
+    """The reply as the customer's message, and a note when its owner was not emailed about it.
+
+    Each message emails the owner, as on the tracking page; past
+    CX_REPLIES_PER_HOUR messages to the case in the last hour the message is
+    still kept (nothing the customer writes is lost) but the owner hears of
+    it with the next one, not once per mail of a burst or a mail loop.
+    """
     text = strip_quoted(parsed.text) or parsed.subject
     limit = CustomerMessageForm.base_fields["text"].max_length
-    return case_customer_message(case=case, text=truncated(text, limit), attachments=files, now=now)
+    recent = case.events.filter(
+        kind=CaseEvent.Kind.CUSTOMER_MESSAGE, at__gte=now - timedelta(hours=1)
+    ).count()
+    quiet = recent >= settings.CX_REPLIES_PER_HOUR
+    event = case_customer_message(
+        case=case, text=truncated(text, limit), attachments=files, notify_owner=not quiet, now=now
+    )
+    return event, [
+        _("More than %(count)d messages to this case in an hour: the owner was not emailed.")
+        % {"count": settings.CX_REPLIES_PER_HOUR}
+    ] if quiet else []
 
 
 # --- New cases ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone, translation
 
+from cxportal.errors import ApplicationError
 from feedback import imports
 from feedback.imports import case_import_check, case_import_create, case_import_run, case_import_start
 from feedback.models import Case, CaseEvent, CaseImport, Customer, Status
@@ -240,7 +241,7 @@ class TestChecks:
         assert errors == [(2, "", "This line has 4 values; the header has 3.")]
 
     def test_the_report_stops_listing_after_its_limit_and_counts_the_rest(self, org, monkeypatch):
-        monkeypatch.setattr(imports, "MAX_ERRORS", 3)
+        monkeypatch.setattr(imports.rows, "MAX_ERRORS", 3)
 
         errors = english_errors(csv_bytes([{**NEW, "kind": "rant"}] * 5))
 
@@ -259,7 +260,7 @@ class TestChecks:
     def test_a_file_over_the_size_limit_is_refused(self, org, settings):
         settings.CX_IMPORT_MAX_MB = 0
 
-        with pytest.raises(imports.ApplicationError) as refused:
+        with pytest.raises(ApplicationError) as refused:
             upload(csv_bytes([NEW]))
         assert refused.value.code == "too_large"
 
@@ -386,7 +387,7 @@ class TestAdmin:
     def test_a_large_file_is_checked_by_the_worker(
         self, org, monkeypatch, django_capture_on_commit_callbacks
     ):
-        monkeypatch.setattr(imports, "CHECK_NOW_BYTES", 10)
+        monkeypatch.setattr(imports.services, "CHECK_NOW_BYTES", 10)
         case_import = upload(csv_bytes([{**NEW, "kind": "rant"}]))
 
         with django_capture_on_commit_callbacks(execute=True):

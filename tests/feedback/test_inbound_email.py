@@ -620,3 +620,22 @@ def test_without_a_webhook_secret_the_basic_auth_webhooks_take_no_email(client, 
 
     assert response.status_code == 400
     assert not InboundEmail.objects.exists()
+
+
+def test_a_burst_of_replies_is_all_kept_but_the_owner_is_not_emailed_for_each(open_case, laura, settings):
+    from routing.models import Notification
+
+    settings.CX_REPLIES_PER_HOUR = 2
+    Case.objects.filter(pk=open_case.pk).update(owner=laura)
+    records = [
+        process(
+            mail(subject="Re: CX-2026-000042", text=f"Mensaje {n}", message_id=f"<burst-{n}@example.com>")
+        )
+        for n in range(4)
+    ]
+
+    assert [record.outcome for record in records] == [InboundEmail.Outcome.APPENDED] * 4
+    assert open_case.events.filter(kind=CaseEvent.Kind.CUSTOMER_MESSAGE).count() == 4
+    assert Notification.objects.filter(case=open_case, event="customer_message").count() == 2
+    assert [bool(record.reason) for record in records] == [False, False, True, True]
+    assert "not emailed" in records[-1].reason

@@ -3,7 +3,7 @@
 The file is checked whole first; with any error the report is printed
 (``line: column: message``), nothing is written and the command exits 1.
 Otherwise it is imported here, not by a worker. The format is described in
-``feedback/imports.py`` and ``docs/import-sample.csv``.
+``feedback/imports/`` and ``docs/import-sample.csv``.
 """
 
 from pathlib import Path

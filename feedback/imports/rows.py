@@ -1,46 +1,13 @@
-"""Importing past cases from a CSV file: check the whole file, then write it in batches.
+"""Reading and checking an import file: columns, decoding, the header, each row.
 
-The file is UTF-8 (a byte-order mark is fine) with a header row; the
-delimiter is a comma or a semicolon, whichever the header uses. Columns, in
-any order (unknown ones are refused so a typo is not silently dropped):
-
-==========================  ===========================================================
-``created_at``              required; ``2025-11-03`` or ``2025-11-03 14:20`` (local time
-                            unless an offset is given), not in the future, at most
-                            ten years back
-``message``                 required, up to 5,000 characters
-``email``, ``phone``        at least one of them
-``external_id``             the case's id in the old system; blank: a SHA-256 of the row
-``name``, ``customer_number``, ``subject`` (blank: the message's first line),
-``kind`` (default ``complaint``), ``channel`` (default ``web``), ``language``
-(default the site's), ``order_reference``, ``order_date``,
-``promised_delivery_date``, ``product``, ``store``: as on the intake API
-==========================  ===========================================================
-
-History mode also reads ``status`` (required), ``department`` (slug),
-``owner`` (username; must work in the department), ``tags`` (slugs joined
-by ``|``), ``resolved_at`` (required for resolved and closed cases) and
-``closed_at`` (required for closed ones). Open statuses other than ``new``
-need a department. In route mode these columns must be blank.
-
-Modes: *route* stores each row through ``case_create``, so it is routed as
-of now (due dates count from the routing, not from ``created_at``; the
-owner is notified and a customer with an email gets the acknowledgement).
-*History* stores already-worked cases as they were: no routing, no due
-dates, no notification to anybody.
-
-Each case gets source ``import`` and the row's external id, or
-``sha256:<hash>`` of the row's intake content (customer, text, order,
-``created_at``; not the history columns, which change as a case is
-worked), so importing the same or an overlapping file again skips the rows
-already there. See ``docs/import-sample.csv``.
+The CSV format is documented on the package (``feedback/imports/__init__.py``).
 """
 
 import csv
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import IO, Any
@@ -49,28 +16,20 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import serializers
 
-from cxportal.errors import ApplicationError
 from routing.models import Department, Tag
 from routing.selectors import works_in_department_q
-from routing.tasks import queue
 
-from .identity import customer_resolve, normalise_email, normalise_phone
-from .limits import column_length, validate_intake_date
-from .models import Case, CaseEvent, CaseImport, Channel, Customer, Kind, Status
-from .serializers import CaseIntakeSerializer, IntakeCustomerSerializer
-from .services import case_create
-from .tasks import run_case_import
+from ..identity import normalise_email, normalise_phone
+from ..limits import column_length, validate_intake_date
+from ..models import Case, CaseImport, Channel, Customer, Kind, Status
+from ..serializers import CaseIntakeSerializer, IntakeCustomerSerializer
 
-SOURCE = "import"
 CUSTOMER_COLUMNS = ("name", "email", "phone", "customer_number")
 CASE_COLUMNS = (
     "kind",
@@ -86,11 +45,8 @@ CASE_COLUMNS = (
 )
 HISTORY_COLUMNS = ("status", "department", "owner", "tags", "resolved_at", "closed_at")
 COLUMNS = ("external_id", "created_at", *CUSTOMER_COLUMNS, *CASE_COLUMNS, *HISTORY_COLUMNS)
-BATCH_SIZE = 200
 # A report longer than this is read by nobody; the rest are only counted.
 MAX_ERRORS = 1000
-# Smaller uploads are checked while the admin waits; larger ones by the worker.
-CHECK_NOW_BYTES = 2 * 1024 * 1024
 
 
 def max_upload_bytes() -> int:
@@ -411,215 +367,3 @@ def case_import_rows(
             report.add(line, column, message)
         if not errors:
             yield row
-
-
-def case_import_create(
-    *, upload: UploadedFile, mode: str, actor: AbstractBaseUser | None, now: datetime | None = None
-) -> CaseImport:
-    """Store an uploaded CSV as a queued import (nothing checked or written yet)."""
-    if upload.size > max_upload_bytes():
-        raise ApplicationError(
-            _("The file is larger than %(mb)d MB. Split it in parts: rows already imported are skipped.")
-            % {"mb": max_upload_bytes() // (1024 * 1024)},
-            code="too_large",
-            field="file",
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    case_import = CaseImport(
-        name=upload.name[: column_length(CaseImport, "name")],
-        fingerprint=digest.hexdigest(),
-        mode=mode,
-        created_by=actor,
-        created_at=now or timezone.now(),
-    )
-    case_import.file.save(upload.name, upload, save=False)
-    case_import.save()
-    return case_import
-
-
-def case_import_start(*, case_import: CaseImport) -> CaseImport:
-    """Check a small file now (the admin shows the report at once), then queue the import.
-
-    A large file is checked by the worker, before it writes anything.
-    """
-    if case_import.file.size <= CHECK_NOW_BYTES and not case_import_check(case_import=case_import):
-        return case_import
-    queue(run_case_import, case_import.pk)
-    return case_import
-
-
-def case_import_check(*, case_import: CaseImport, now: datetime | None = None) -> bool:
-    """Check every line without writing; store the row count, or the report and state ``invalid``."""
-    report = Report()
-    total = 0
-    try:
-        for _row in case_import_rows(case_import=case_import, report=report, now=now):
-            total += 1
-    except FileError as exc:
-        report.add(exc.line, exc.field, exc.message)
-    if not report.errors and total == 0:
-        report.add(1, "", _("The file has no rows."))
-    errors = report.as_list()
-    state = CaseImport.State.INVALID if errors else case_import.state
-    CaseImport.objects.filter(pk=case_import.pk).update(state=state, errors=errors, total_rows=total)
-    case_import.state, case_import.errors, case_import.total_rows = state, errors, total
-    return not errors
-
-
-def case_import_run(
-    *,
-    import_id: int,
-    now: datetime | None = None,
-    batch_size: int = BATCH_SIZE,
-    progress: Callable[[CaseImport], None] | None = None,
-) -> bool:
-    """Check (if not done yet) and write a queued import; safe to run twice.
-
-    Each batch is written in one transaction that also moves ``done_rows``
-    on, under a lock of the import: a second run (a redelivered task, a
-    worker that died mid-file) skips the batches already written and
-    resumes after them. Rows whose external id is already stored count as
-    skipped. Returns whether this call finished the import.
-    """
-    runnable = (CaseImport.State.QUEUED, CaseImport.State.RUNNING)
-    case_import = CaseImport.objects.filter(pk=import_id, state__in=runnable).first()
-    if case_import is None:
-        return False
-    # total_rows is only set once the whole file has passed its check.
-    if not case_import.total_rows and not case_import_check(case_import=case_import, now=now):
-        return False
-    if not CaseImport.objects.filter(pk=import_id, state__in=runnable).update(state=CaseImport.State.RUNNING):
-        return False
-    try:
-        batch: list[tuple[int, Row]] = []
-        rows = case_import_rows(case_import=case_import, now=now)
-        for index, row in enumerate(rows):
-            batch.append((index, row))
-            if len(batch) == batch_size:
-                _write_batch(case_import, batch, progress)
-                batch = []
-        if batch:
-            _write_batch(case_import, batch, progress)
-    except FileError as exc:
-        _fail(import_id, [{"line": exc.line, "field": exc.field, "message": exc.message}])
-        return False
-    except Exception as exc:
-        _fail(import_id, [{"line": None, "field": "", "message": str(exc)}])
-        raise
-    return bool(
-        CaseImport.objects.filter(pk=import_id, state=CaseImport.State.RUNNING).update(
-            state=CaseImport.State.DONE, finished_at=timezone.now()
-        )
-    )
-
-
-def _fail(import_id: int, errors: list[dict[str, Any]]) -> None:
-    CaseImport.objects.filter(pk=import_id).update(
-        state=CaseImport.State.FAILED, errors=errors, finished_at=timezone.now()
-    )
-
-
-def _write_batch(
-    case_import: CaseImport, batch: list[tuple[int, Row]], progress: Callable[[CaseImport], None] | None
-) -> None:
-    with transaction.atomic():
-        locked = CaseImport.objects.select_for_update().get(pk=case_import.pk)
-        todo = [row for index, row in batch if index >= locked.done_rows]
-        if not todo:
-            return
-        ids = [row.external_id for row in todo]
-        stored = set(
-            Case.objects.filter(source=SOURCE, external_id__in=ids).values_list("external_id", flat=True)
-        )
-        created = 0
-        for row in todo:
-            if row.external_id not in stored and _write_row(case_import, row):
-                created += 1
-            stored.add(row.external_id)
-        CaseImport.objects.filter(pk=case_import.pk).update(
-            done_rows=batch[-1][0] + 1,
-            created_cases=F("created_cases") + created,
-            skipped_rows=F("skipped_rows") + len(todo) - created,
-        )
-    if progress is not None:
-        case_import.refresh_from_db()
-        progress(case_import)
-
-
-def _write_row(case_import: CaseImport, row: Row) -> bool:
-    """Write one row; False if another import stored the same case meanwhile."""
-    try:
-        # A savepoint: an overlapping import racing this one must not undo the batch.
-        with transaction.atomic():
-            if case_import.mode == CaseImport.Mode.ROUTE:
-                case_create(
-                    **row.fields,
-                    source=SOURCE,
-                    external_id=row.external_id,
-                    actor=case_import.created_by,
-                    origin={"import": case_import.pk, "line": row.line},
-                    acknowledge=False,
-                    now=row.created_at,
-                )
-            else:
-                _history_case_create(case_import, row)
-    except IntegrityError:
-        if Case.objects.filter(source=SOURCE, external_id=row.external_id).exists():
-            return False
-        raise
-    return True
-
-
-def _history_case_create(case_import: CaseImport, row: Row) -> Case:
-    """A case as it already happened: no routing, no due dates, nobody notified."""
-    fields = dict(row.fields)
-    customer = customer_resolve(
-        **{name: fields.pop(name) for name in CUSTOMER_COLUMNS}, language=fields["language"]
-    )
-    case = Case.objects.create(
-        customer=customer,
-        **fields,
-        source=SOURCE,
-        external_id=row.external_id,
-        status=row.status,
-        department=row.department,
-        owner=row.owner,
-        created_at=row.created_at,
-        # Marked routed so the sweep of unrouted cases never routes (and notifies about) history.
-        routed_at=row.created_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-    )
-    case.reference = f"{settings.CX_REFERENCE_PREFIX}-{timezone.localdate(row.created_at).year}-{case.pk:06d}"
-    case.save(update_fields=["reference"])
-    if row.tags:
-        case.tags.add(*row.tags)
-    origin = {"import": case_import.pk, "line": row.line}
-    events = [
-        CaseEvent(
-            case=case,
-            kind=CaseEvent.Kind.CREATED,
-            at=row.created_at,
-            actor=case_import.created_by,
-            text=case.get_channel_display(),
-            data=origin,
-            is_public=True,
-        )
-    ]
-    if row.status != Status.NEW:
-        events.append(
-            CaseEvent(
-                case=case,
-                kind=CaseEvent.Kind.STATUS_CHANGED,
-                at=row.closed_at or row.resolved_at or row.created_at,
-                actor=case_import.created_by,
-                text=f"{Status.NEW.label} → {Status(row.status).label}",
-                data={"from": Status.NEW, "to": row.status, "reopened": False, **origin},
-                is_public=True,
-            )
-        )
-    CaseEvent.objects.bulk_create(events)
-    return case
