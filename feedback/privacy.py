@@ -22,6 +22,7 @@ from .models import (
     Customer,
     CustomerIdentity,
     CustomerMerge,
+    InboundEmail,
     Status,
     SurveyResponse,
 )
@@ -44,6 +45,7 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             "segment": customer.segment,
             "created_at": customer.created_at.isoformat(),
         },
+        "identities": [{"kind": i.kind, "value": i.value} for i in customer.identities.all()],
         "consents": [
             {
                 "channel": c.channel,
@@ -103,6 +105,8 @@ def cases_anonymise(*, cases: QuerySet[Case]) -> int:
         # The timeline is append-only for staff; erasure is the one exception.
         CaseEvent.objects.filter(case_id__in=ids, kind__in=_PERSONAL_EVENTS).update(text=ERASED)
         SurveyResponse.objects.filter(case_id__in=ids).update(comment="")
+        # The log of emails read names the sender and the subject; the fingerprint stays, for dedupe.
+        InboundEmail.objects.filter(case_id__in=ids).update(sender="", subject=ERASED, message_id="")
     return len(ids)
 
 
@@ -112,6 +116,14 @@ def customer_erase(*, customer: Customer, now: datetime | None = None) -> Custom
     with transaction.atomic():
         cases_anonymise(cases=customer.cases.all())
         Consent.objects.filter(customer=customer).delete()
+        # Their emails that made no case (refused, automatic) are logged under their addresses too.
+        addresses = {
+            customer.email,
+            *customer.identities.filter(kind="email").values_list("value", flat=True),
+        }
+        InboundEmail.objects.filter(sender__in=addresses - {""}).update(
+            sender="", subject=ERASED, message_id=""
+        )
         # No identity left to match a new message to them, no copy of merged records' contacts.
         CustomerIdentity.objects.filter(customer=customer).delete()
         CustomerMerge.objects.filter(target=customer).update(source={})

@@ -82,6 +82,8 @@ def case_import_check(*, case_import: CaseImport, now: datetime | None = None) -
     state = CaseImport.State.INVALID if errors else case_import.state
     CaseImport.objects.filter(pk=case_import.pk).update(state=state, errors=errors, total_rows=total)
     case_import.state, case_import.errors, case_import.total_rows = state, errors, total
+    if errors:
+        _file_forget(case_import.pk)
     return not errors
 
 
@@ -125,17 +127,30 @@ def case_import_run(
     except Exception as exc:
         _fail(import_id, [{"line": None, "field": "", "message": str(exc)}])
         raise
-    return bool(
-        CaseImport.objects.filter(pk=import_id, state=CaseImport.State.RUNNING).update(
-            state=CaseImport.State.DONE, finished_at=timezone.now()
-        )
+    finished = CaseImport.objects.filter(pk=import_id, state=CaseImport.State.RUNNING).update(
+        state=CaseImport.State.DONE, finished_at=timezone.now()
     )
+    if finished:
+        _file_forget(import_id)
+    return bool(finished)
 
 
 def _fail(import_id: int, errors: list[dict[str, Any]]) -> None:
     CaseImport.objects.filter(pk=import_id).update(
         state=CaseImport.State.FAILED, errors=errors, finished_at=timezone.now()
     )
+    _file_forget(import_id)
+
+
+def _file_forget(import_id: int) -> None:
+    """Delete the uploaded file once it is of no more use: it holds many customers' personal data.
+
+    A corrected or retried file is uploaded again (rows already in are skipped).
+    """
+    case_import = CaseImport.objects.filter(pk=import_id).exclude(file="").first()
+    if case_import is not None:
+        case_import.file.delete(save=False)
+        CaseImport.objects.filter(pk=import_id).update(file="")
 
 
 def _write_batch(

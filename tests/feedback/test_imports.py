@@ -1,6 +1,7 @@
 """Importing past cases from CSV: checked whole first, written once, in both modes."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -266,6 +267,21 @@ class TestChecks:
 
 
 class TestOnce:
+    def test_the_uploaded_file_is_deleted_once_imported_or_refused(self, org):
+        # It holds many customers' contacts: kept only while it is needed.
+        done = upload(csv_bytes([CLOSED]))
+        stored = done.file.path
+        assert case_import_check(case_import=done)
+        case_import_run(import_id=done.pk)
+        refused = upload(csv_bytes([{**CLOSED, "kind": "nonsense"}]))
+        refused_path = refused.file.path
+        assert not case_import_check(case_import=refused)
+
+        for case_import, path in ((done, stored), (refused, refused_path)):
+            case_import.refresh_from_db()
+            assert not case_import.file
+            assert not Path(path).exists()
+
     def test_importing_the_same_or_an_overlapping_file_again_skips_what_is_in(self, org):
         imported(csv_bytes([CLOSED, OPEN]))
 

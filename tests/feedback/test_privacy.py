@@ -55,6 +55,7 @@ def every_text_in_the_database() -> str:
 def test_export_gives_everything_about_the_customer(customer):
     data = customer_export(customer=customer)
     assert data["customer"]["email"] == EMAIL
+    assert {"kind": "phone", "value": PHONE} in data["identities"]
     assert data["consents"][0]["channel"] == "email"
     (case,) = data["cases"]
     assert NAME in case["message"]
@@ -135,3 +136,38 @@ def test_staff_without_the_permission_cannot_erase(client, customer, laura, staf
     client.post(url, {"action": "erase", "_selected_action": [customer.pk], "confirm": "yes"})
     assert Customer.objects.get(pk=customer.pk).email == EMAIL
     assert CaseEvent.objects.filter(text__contains=NAME).exists()
+
+
+def test_an_erased_customer_who_wrote_by_email_and_was_merged_appears_nowhere(customer):
+    from email.message import EmailMessage
+
+    from feedback.identity import customers_merge
+    from feedback.inbound.services import inbound_email_process
+
+    other = CustomerFactory(name=NAME, email="zoraida.trabajo@example.com")
+    CaseFactory(customer=other, message="Pedido 55 roto")
+    customers_merge(target=customer, sources=[other], actor=None)
+
+    def received(subject: str, text: str, message_id: str, **headers: str) -> None:
+        message = EmailMessage()
+        message["From"] = f"{NAME} <zoraida.trabajo@example.com>"
+        message["Subject"] = subject
+        message["Message-ID"] = message_id
+        for name, value in headers.items():
+            message[name] = value
+        message.set_content(text)
+        inbound_email_process(message=message, mailbox="maildir")
+
+    received(f"{NAME}: pedido roto", f"Soy {NAME}", "<z-1@example.com>")
+    received(
+        f"Fuera de la oficina: {NAME}",
+        "Vuelvo el lunes",
+        "<z-2@example.com>",
+        **{"Auto-Submitted": "auto-replied"},
+    )
+
+    customer_erase(customer=customer)
+
+    text = every_text_in_the_database()
+    for value in (NAME, EMAIL, PHONE, "C-778899", "zoraida.trabajo@example.com"):
+        assert value not in text, value
