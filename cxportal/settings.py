@@ -229,6 +229,7 @@ CELERY_TASK_ROUTES = {
     "routing.tasks.escalate_overdue": {"queue": "periodic"},
     "dashboards.tasks.refresh_daily_figures": {"queue": "periodic"},
     "feedback.tasks.poll_mailbox": {"queue": "periodic"},
+    "feedback.tasks.requeue_case_imports": {"queue": "periodic"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -244,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
     "forget-intake-keys": {
         "task": "feedback.tasks.forget_intake_keys",
         "schedule": timedelta(hours=24),
+    },
+    # Imports uploaded while the broker was down.
+    "requeue-case-imports": {
+        "task": "feedback.tasks.requeue_case_imports",
+        "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
     },
     "sweep-pending-notifications": {
         "task": "routing.tasks.sweep_notifications",

@@ -206,8 +206,13 @@ class CaseListCreate(IntakeThrottled, CaseViewMixin, generics.ListAPIView):
                 fingerprint=services.request_fingerprint(request.data),
             )
         except services.DuplicateExternalId as exc:
-            body = {"detail": str(exc.message), "code": exc.code, "reference": exc.case.reference}
-            return Response({**body, "url": self.case_url(exc.case)}, status=status.HTTP_409_CONFLICT)
+            body = {"detail": _("A case with this external id already exists."), "code": exc.code}
+            # Named only to a client that may read it: staff share the source "api" across departments.
+            if cases_for(request).filter(pk=exc.case.pk).exists():
+                body.update(
+                    detail=str(exc.message), reference=exc.case.reference, url=self.case_url(exc.case)
+                )
+            return Response(body, status=status.HTTP_409_CONFLICT)
         url = self.case_url(case)
         result = CaseIntakeResultSerializer(
             case, context={"url": url, "promised_hours": promised_first_response_hours()}

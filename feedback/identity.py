@@ -142,7 +142,7 @@ def customer_resolve(
     email, phone = normalise_email(email), normalise_phone(phone)
     customer_number = customer_number.strip()
     pairs = identities_of(email=email, phone=phone, customer_number=customer_number)
-    customer = customer_find(email=email, phone=phone, customer_number=customer_number)
+    customer = _found_and_locked(email=email, phone=phone, customer_number=customer_number)
     if customer is None:
         try:
             with transaction.atomic():
@@ -154,7 +154,7 @@ def customer_resolve(
             return customer
         except IntegrityError:
             # Another submission from the same person made them first: use theirs.
-            customer = customer_find(email=email, phone=phone, customer_number=customer_number)
+            customer = _found_and_locked(email=email, phone=phone, customer_number=customer_number)
             if customer is None:
                 raise
     changed = []
@@ -171,6 +171,24 @@ def customer_resolve(
         customer.save(update_fields=changed)
     identities_add(customer=customer, pairs=pairs)
     return customer
+
+
+def _found_and_locked(*, email: str, phone: str, customer_number: str) -> Customer | None:
+    """``customer_find``, with the customer's row locked until the caller's transaction ends.
+
+    A merge may be deleting the row found: the lock waits for it to commit,
+    and then the identities lead to the customer kept. Without this, a case
+    written for the deleted row would fail at commit and be lost. Outside a
+    transaction (nothing is written with the customer) no lock is taken.
+    """
+    for _attempt in range(3):
+        found = customer_find(email=email, phone=phone, customer_number=customer_number)
+        if found is None or not transaction.get_connection().in_atomic_block:
+            return found
+        locked = Customer.objects.select_for_update().filter(pk=found.pk).first()
+        if locked is not None:
+            return locked
+    return None
 
 
 def merge_preview(*, target: Customer, sources: Iterable[Customer]) -> dict[str, Any]:
@@ -224,6 +242,8 @@ def customers_merge(
             }
             moved = {
                 "cases": Case.objects.filter(customer=source).update(customer=target),
+                # Earlier merges into the source now belong to the kept customer's history.
+                "merges": CustomerMerge.objects.filter(target=source).update(target=target),
                 # Consent rows are append-only; only their owner changes, their history stays.
                 "consents": Consent.objects.filter(customer=source).update(customer=target),
                 "identities": CustomerIdentity.objects.filter(customer=source).update(customer=target),

@@ -430,6 +430,20 @@ class IntegrationKey(AbstractAPIKey):
     read back: its own cases and their customers.
     """
 
+    # The library's fields again, labelled in the site's languages (it gives them none).
+    prefix = models.CharField(_("prefix"), max_length=8, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        help_text=_("A free-form name for the API key. Need not be unique. 50 characters max."),
+    )
+    revoked = models.BooleanField(
+        _("revoked"),
+        blank=True,
+        default=False,
+        help_text=_("If the API key is revoked, clients cannot use it anymore. (This cannot be undone.)"),
+    )
     source = models.SlugField(
         _("source"),
         max_length=40,

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -28,6 +28,8 @@ from .models import (
 )
 
 ERASED = "—"
+# The reason can name the files the customer sent.
+_INBOUND_ERASED = {"sender": "", "subject": ERASED, "message_id": "", "reason": ""}
 # Events whose text the customer wrote or that quote them.
 _PERSONAL_EVENTS = (CaseEvent.Kind.CUSTOMER_MESSAGE, CaseEvent.Kind.REPLY, CaseEvent.Kind.NOTE)
 
@@ -103,10 +105,11 @@ def cases_anonymise(*, cases: QuerySet[Case]) -> int:
             subject=ERASED, message=ERASED, order_reference="", anonymised=True
         )
         # The timeline is append-only for staff; erasure is the one exception.
-        CaseEvent.objects.filter(case_id__in=ids, kind__in=_PERSONAL_EVENTS).update(text=ERASED)
+        # Their data can quote the customer too (names of files they sent).
+        CaseEvent.objects.filter(case_id__in=ids, kind__in=_PERSONAL_EVENTS).update(text=ERASED, data={})
         SurveyResponse.objects.filter(case_id__in=ids).update(comment="")
         # The log of emails read names the sender and the subject; the fingerprint stays, for dedupe.
-        InboundEmail.objects.filter(case_id__in=ids).update(sender="", subject=ERASED, message_id="")
+        InboundEmail.objects.filter(case_id__in=ids).update(**_INBOUND_ERASED)
     return len(ids)
 
 
@@ -116,14 +119,17 @@ def customer_erase(*, customer: Customer, now: datetime | None = None) -> Custom
     with transaction.atomic():
         cases_anonymise(cases=customer.cases.all())
         Consent.objects.filter(customer=customer).delete()
-        # Their emails that made no case (refused, automatic) are logged under their addresses too.
+        # Their emails that made no case (refused, automatic) are logged under their addresses too,
+        # as they wrote them (any case).
         addresses = {
             customer.email,
             *customer.identities.filter(kind="email").values_list("value", flat=True),
         }
-        InboundEmail.objects.filter(sender__in=addresses - {""}).update(
-            sender="", subject=ERASED, message_id=""
-        )
+        written_by_them = Q()
+        for address in addresses - {""}:
+            written_by_them |= Q(sender__iexact=address)
+        if written_by_them:
+            InboundEmail.objects.filter(written_by_them).update(**_INBOUND_ERASED)
         # No identity left to match a new message to them, no copy of merged records' contacts.
         CustomerIdentity.objects.filter(customer=customer).delete()
         CustomerMerge.objects.filter(target=customer).update(source={})

@@ -167,10 +167,10 @@ class ApplicationErrorSerializer(serializers.Serializer):
 
 
 class DuplicateExternalIdSerializer(ApplicationErrorSerializer):
-    """The body of a 409 for an external id already used: the case it names."""
+    """The body of a 409 for an external id already used: the case it names, if the client may read it."""
 
-    reference = serializers.CharField()
-    url = serializers.URLField()
+    reference = serializers.CharField(required=False)
+    url = serializers.URLField(required=False)
 
 
 class PublicEventSerializer(serializers.ModelSerializer):

@@ -490,6 +490,12 @@ def case_customer_message(
         raise ApplicationError(_("Write a message first."), code="empty_message")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.anonymised:
+            # Its personal content was erased: a new message would start a new history there.
+            raise ApplicationError(
+                _("This case was erased and takes no more messages. Please send a new request."),
+                code="case_erased",
+            )
         event = CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.CUSTOMER_MESSAGE, at=now, text=text, is_public=True
         )

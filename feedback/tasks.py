@@ -42,3 +42,16 @@ def run_case_import(import_id: int) -> bool:
     from .imports import case_import_run
 
     return case_import_run(import_id=import_id)
+
+
+@shared_task
+def requeue_case_imports() -> int:
+    """Queue again the imports still queued after CX_REQUEUE_AFTER (the broker was down when they were).
+
+    Running one twice is safe: ``case_import_run`` skips an import no longer
+    queued or running, and writes each batch under a lock of the import that
+    skips the batches already written.
+    """
+    from .imports import case_import_requeue
+
+    return case_import_requeue(older_than=settings.CX_REQUEUE_AFTER)

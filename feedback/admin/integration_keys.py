@@ -29,6 +29,7 @@ class IntegrationKeyForm(forms.ModelForm):
     class Meta:
         model = IntegrationKey
         fields = ["name", "source", "can_intake", "can_read", "expiry_date", "revoked"]
+        # The library's field has no translatable label (its help text is in locale/vendor).
 
     def clean_source(self) -> str:
         source = self.cleaned_data["source"]

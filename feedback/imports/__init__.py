@@ -20,7 +20,7 @@ any order (unknown ones are refused so a typo is not silently dropped):
 History mode also reads ``status`` (required), ``department`` (slug),
 ``owner`` (username; must work in the department), ``tags`` (slugs joined
 by ``|``), ``resolved_at`` (required for resolved and closed cases) and
-``closed_at`` (required for closed ones). Open statuses other than ``new``
+``closed_at`` (required for closed ones). Open statuses, ``new`` included,
 need a department. In route mode these columns must be blank.
 
 Modes: *route* stores each row through ``case_create``, so it is routed as
@@ -54,6 +54,7 @@ from .services import (
     SOURCE,
     case_import_check,
     case_import_create,
+    case_import_requeue,
     case_import_run,
     case_import_start,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "Row",
     "case_import_check",
     "case_import_create",
+    "case_import_requeue",
     "case_import_rows",
     "case_import_run",
     "case_import_start",

@@ -177,9 +177,13 @@ def _decoded(raw: IO[bytes]) -> Iterator[str]:
     """The file's lines as text, decoded one by one so an error names its line."""
     for number, data in enumerate(raw, start=1):
         try:
-            yield data.decode("utf-8-sig" if number == 1 else "utf-8")
+            text = data.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
             raise FileError(number, _("This line is not UTF-8 text.")) from None
+        # PostgreSQL takes no NUL in text or jsonb: not in a lookup, a case or the report.
+        if "\x00" in text:
+            raise FileError(number, _("The file contains a NUL character."))
+        yield text
 
 
 def _check_header(header: list[str]) -> None:
@@ -302,7 +306,8 @@ def _history_clean(
         row.department = lookups.departments.get(given["department"])
         if row.department is None:
             errors.append(("department", _("No department “%(value)s”.") % {"value": given["department"]}))
-    elif status in (Status.ROUTED, Status.IN_PROGRESS, Status.WAITING):
+    elif status in (Status.NEW, Status.ROUTED, Status.IN_PROGRESS, Status.WAITING):
+        # A new case too: it is stored as routed, so the sweep never routes it to anybody.
         errors.append(("department", _("An open case needs the department working it.")))
     if "owner" in given:
         row.owner = lookups.user(given["owner"])

@@ -1,8 +1,9 @@
 """Writing an import: store the upload, check it, then write it in batches."""
 
 import hashlib
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from ..models import Case, CaseEvent, CaseImport, Status
 from ..services import case_create
 from ..tasks import run_case_import
 from .rows import CUSTOMER_COLUMNS, FileError, Report, Row, case_import_rows, max_upload_bytes
+
+log = logging.getLogger(__name__)
 
 SOURCE = "import"
 BATCH_SIZE = 200
@@ -65,6 +68,27 @@ def case_import_start(*, case_import: CaseImport) -> CaseImport:
         return case_import
     queue(run_case_import, case_import.pk)
     return case_import
+
+
+def case_import_requeue(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Queue again the imports still queued ``older_than`` after their upload; how many.
+
+    ``queue`` only logs a broker outage, so an import uploaded then would
+    stay queued for ever. One that is merely slow to start runs twice, which
+    ``case_import_run`` makes harmless.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    ids = list(
+        CaseImport.objects.filter(state=CaseImport.State.QUEUED, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:100]
+    )
+    for import_id in ids:
+        # Expiring: while a busy worker leaves it waiting, each sweep adds one task, not one more.
+        run_case_import.apply_async((import_id,), expires=older_than.total_seconds())
+    if ids:
+        log.warning("Re-queued %d case imports still queued.", len(ids))
+    return len(ids)
 
 
 def case_import_check(*, case_import: CaseImport, now: datetime | None = None) -> bool:

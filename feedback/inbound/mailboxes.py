@@ -3,7 +3,9 @@
 Each unread message is processed first and marked read after, so a poller
 that dies in between leaves it unread: the next poll reads it again and
 ``inbound_email_process`` finds its fingerprint, making nothing twice.
-Marking it read first would lose the email instead.
+Marking it read first would lose the email instead. "Unread" on IMAP means
+without our own keyword (``KEYWORD``), not without ``\\Seen``: agents open
+the shared mailbox in their mail clients too.
 """
 
 import contextlib
@@ -25,6 +27,8 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 IMAP_TIMEOUT = 30
+# The IMAP keyword marking a message the portal has processed.
+KEYWORD = "$CXPortal"
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,28 @@ def mailbox_read(reader: Reader, *, process: Callable[[EmailMessage], str]) -> C
     return counts
 
 
+def keyword_allowed(permanent_flags: bytes | None) -> bool:
+    """Whether a folder's PERMANENTFLAGS let us keep ``KEYWORD`` on its messages.
+
+    ``\\*`` allows new keywords; a server that allows none may still list
+    ours if it was set before.
+    """
+    flags = (permanent_flags or b"").strip(b"()").lower().split()
+    return b"\\*" in flags or KEYWORD.lower().encode() in flags
+
+
 class ImapReader:
-    """UNSEEN messages of one folder, read with BODY.PEEK (not marking them) and flagged \\Seen after."""
+    """Messages of one folder without ``KEYWORD``, read with BODY.PEEK (not marking them), flagged after.
+
+    A mail client marks what an agent opens ``\\Seen``, so reading UNSEEN
+    would miss the mail someone looked at before the poll. Only where the
+    server keeps no new keywords is UNSEEN read instead.
+    """
 
     def __init__(self, config: MailboxConfig) -> None:
         self.config = config
         self.client: imaplib.IMAP4 | None = None
+        self.keyword = False
 
     def __enter__(self) -> "ImapReader":
         cls = imaplib.IMAP4_SSL if self.config.scheme == "imaps" else imaplib.IMAP4
@@ -93,6 +113,8 @@ class ImapReader:
         try:
             self.client.login(self.config.user, self.config.password)
             self._ok(self.client.select(_quoted(self.config.folder)), "SELECT")
+            _code, permanent_flags = self.client.response("PERMANENTFLAGS")
+            self.keyword = keyword_allowed(permanent_flags[-1] if permanent_flags else None)
         except Exception:
             self.__exit__()
             raise
@@ -112,7 +134,10 @@ class ImapReader:
         return data
 
     def unread(self) -> Iterator[tuple[bytes, bytes]]:
-        uids = self._ok(self.client.uid("SEARCH", None, "UNSEEN"), "UID SEARCH")
+        unread = f"UNKEYWORD {KEYWORD}" if self.keyword else "UNSEEN"
+        if not self.keyword:
+            log.warning("%s keeps no keyword %s: reading UNSEEN mail only.", self.config.label, KEYWORD)
+        uids = self._ok(self.client.uid("SEARCH", None, unread), "UID SEARCH")
         for uid in uids[0].split() if uids and uids[0] else []:
             data = self._ok(self.client.uid("FETCH", uid, "(BODY.PEEK[])"), "UID FETCH")
             raw = next((item[1] for item in data if isinstance(item, tuple)), None)
@@ -120,7 +145,10 @@ class ImapReader:
                 yield uid, raw
 
     def mark_read(self, key: bytes) -> None:
-        self._ok(self.client.uid("STORE", key, "+FLAGS", "(\\Seen)"), "UID STORE")
+        # \\Seen too, in the same STORE: agents see in their mail client what the
+        # portal took in, and it is what tells a server without keywords.
+        flags = f"(\\Seen {KEYWORD})" if self.keyword else "(\\Seen)"
+        self._ok(self.client.uid("STORE", key, "+FLAGS", flags), "UID STORE")
 
 
 def _quoted(folder: str) -> str:

@@ -6,11 +6,14 @@ its own. HTML is turned into plain text and never kept as HTML: customer
 text is never rendered as markup.
 """
 
+import contextlib
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
 
@@ -43,23 +46,45 @@ def message_id_of(message: Message) -> str:
 
 
 def fingerprint_of(message: Message) -> str:
-    """SHA-256 of the Message-ID, or of the whole message when it has none.
+    """SHA-256 of the Message-ID, or of the email's content when it has none.
 
     The same email delivered twice (a poller that ran twice, an ESP that
     retried its webhook, a copy to two of our addresses) has one fingerprint.
+    Without a Message-ID the content is sender, recipients, Date, subject,
+    text and the files' names and sizes, not the raw bytes: an ESP's retry
+    builds the message anew, with another random MIME boundary.
     """
     message_id = message_id_of(message)
     if message_id:
         return hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()
-    try:
-        raw = message.as_bytes()
-    except Exception:  # a message too broken to serialise again still gets a stable print
-        raw = str(message).encode("utf-8", "surrogateescape")
-    return hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(json.dumps(_content_of(message), ensure_ascii=False).encode()).hexdigest()
+
+
+def _content_of(message: Message) -> dict:
+    """What makes an email this email, normalised so that serialising it again changes nothing."""
+    sender, _name = _sender(message)
+    recipients = getaddresses([_header(message, "To"), _header(message, "Cc")])
+    date = " ".join(_header(message, "Date").split())
+    # No date, or one no parser reads: compared as written.
+    with contextlib.suppress(TypeError, ValueError):
+        date = parsedate_to_datetime(date).isoformat()
+    body = _body_part(message) if isinstance(message, EmailMessage) else None
+    files = _attachments(message, body) if isinstance(message, EmailMessage) else []
+    return {
+        "from": sender.lower(),
+        "to": sorted({address.lower() for _name, address in recipients if address}),
+        "date": date,
+        "subject": " ".join(_header(message, "Subject").split()),
+        "text": _text_of(body) if body is not None else "",
+        "files": sorted((file.name, len(file.content)) for file in files),
+    }
 
 
 def email_parse(message: EmailMessage) -> ParsedEmail:
-    """What intake needs of ``message``: sender, subject, plain text, files, threading, automation."""
+    """What intake needs of ``message``: sender, subject, plain text, files, threading, automation.
+
+    No string has a NUL or another control character but tab and line ends (``printable``).
+    """
     sender, sender_name = _sender(message)
     body = _body_part(message)
     return ParsedEmail(
@@ -85,12 +110,26 @@ def _header(message: Message, name: str) -> str:
 
 
 def unescaped(text: str) -> str:
-    """``text`` with raw 8-bit bytes read as UTF-8.
+    """``text`` with raw 8-bit bytes read as UTF-8, and only ``printable`` characters.
 
     Headers sent as raw UTF-8 (RFC 6532, or a sloppy mailer) come out of the
     parser with those bytes as lone surrogates, which no database will store.
     """
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return printable(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+# C0 control characters but tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without NUL and the other C0 controls (tab and line ends stay).
+
+    PostgreSQL refuses NUL in text and jsonb, so an email carrying one (in an
+    encoded subject, a file name…) would fail and be retried for ever; the
+    other controls are no text a person wrote.
+    """
+    return _CONTROL.sub("", text)
 
 
 def _sender(message: Message) -> tuple[str, str]:
@@ -155,14 +194,14 @@ def _decoded(part: Message) -> str:
     except (LookupError, UnicodeError, AssertionError, KeyError):
         # An unknown or lying charset: keep what can be read rather than nothing.
         payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", "replace")
-    return unescaped(content) if isinstance(content, str) else content.decode("utf-8", "replace")
+        return printable(payload.decode("utf-8", "replace"))
+    return unescaped(content) if isinstance(content, str) else printable(content.decode("utf-8", "replace"))
 
 
 def _tidy(text: str) -> str:
-    """Unix line ends, no trailing spaces, at most one blank line in a row, no NULs."""
+    """Unix line ends, no trailing spaces, at most one blank line in a row, only ``printable`` characters."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).replace("\x00", "")
+    text = printable(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)))
     return text.strip()
 
 
@@ -284,7 +323,9 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Email
             continue
         found.append(
             EmailAttachment(
-                name=unescaped(filename) or "file", content_type=part.get_content_type(), content=content
+                name=unescaped(filename) or "file",
+                content_type=unescaped(part.get_content_type()),
+                content=content,
             )
         )
     return found

@@ -136,13 +136,19 @@ def _reference_pattern() -> re.Pattern:
     return re.compile(rf"\b{re.escape(settings.CX_REFERENCE_PREFIX)}-\d{{4}}-\d{{6,}}\b", re.IGNORECASE)
 
 
+# A thread rarely names more than a few of our cases; a header naming thousands must not cost thousands of queries.
+MAX_REFERENCES = 10
+
+
 def references_in(parsed: ParsedEmail) -> list[str]:
-    """Case references the email names, subject first, then its threading headers."""
+    """Case references the email names (at most ``MAX_REFERENCES``), subject first, then its threading headers."""
     found: list[str] = []
     for text in (parsed.subject, parsed.in_reply_to, parsed.references):
         for reference in _reference_pattern().findall(text):
             if reference.upper() not in found:
                 found.append(reference.upper())
+            if len(found) == MAX_REFERENCES:
+                return found
     return found
 
 

@@ -118,13 +118,19 @@ class TestExternalIds:
         assert post(app[1], intake(external_id="42")).status_code == 201
         assert post(shop[1], intake(external_id="42")).status_code == 201
 
-    def test_staff_submissions_have_the_api_source(self, api_staff, organisation):
+    def test_staff_submissions_have_the_api_source(self, api_staff, organisation, staff_permissions):
         first = api_staff.post(CASES, intake(external_id="ticket-9"), format="json")
         again = api_staff.post(CASES, intake(external_id="ticket-9"), format="json")
 
         assert Case.objects.get().source == "api"
         assert first.status_code == 201
-        assert (again.status_code, again.json()["reference"]) == (409, first.json()["reference"])
+        # Not routed to a department of theirs (yet): the case is not named to them.
+        assert again.status_code == 409 and "reference" not in again.json()
+        chatbot = UserFactory._meta.model.objects.get(username="chatbot")
+        staff_permissions(chatbot, "view_case", "view_all_cases")
+        api_staff.force_authenticate(UserFactory._meta.model.objects.get(pk=chatbot.pk))  # fresh permissions
+        seen = api_staff.post(CASES, intake(external_id="ticket-9"), format="json")
+        assert (seen.status_code, seen.json()["reference"]) == (409, first.json()["reference"])
 
     def test_an_external_id_longer_than_its_column_is_a_field_error(self, app, organisation):
         response = post(app[1], intake(external_id="x" * 101))
@@ -206,6 +212,33 @@ def shop_case(organisation, bruno):
         status=Status.ROUTED,
         customer=CustomerFactory(name="Bea López", email="bea@example.com"),
     )
+
+
+def test_staff_are_not_told_another_departments_case_by_its_external_id(
+    organisation, bruno, laura, staff_permissions
+):
+    CaseFactory(source="api", external_id="T-1", department=organisation["billing"], owner=bruno)
+    staff_permissions(laura, "add_case", "view_case")
+    api = APIClient()
+    api.force_authenticate(laura)
+
+    answer = api.post(CASES, intake(external_id="T-1"), format="json")
+
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "duplicate_external_id"
+    assert "reference" not in answer.json() and "url" not in answer.json()
+    assert "CX-" not in answer.content.decode()
+
+
+def test_an_erased_case_takes_no_more_messages(app, app_case):
+    from feedback.privacy import customer_erase
+
+    customer_erase(customer=app_case.customer)
+
+    answer = key_client(app[1]).post(messages_url(app_case), {"text": "Hola otra vez"}, format="json")
+
+    assert (answer.status_code, answer.json()["code"]) == (400, "case_erased")
+    assert not app_case.events.filter(kind="customer_message").exists()
 
 
 def events_of(case: Case, laura) -> None:

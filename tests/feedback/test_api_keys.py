@@ -247,3 +247,29 @@ class TestAdmin:
 
         assert client.get(KEYS).status_code == 200
         assert client.get(f"{KEYS}add/").status_code == 200
+
+
+def test_the_key_admin_speaks_spanish_including_the_librarys_texts(admin_client, chat_key):
+    # The field help and labels come from djangorestframework-api-key, which ships no Spanish.
+    english = [
+        "A free-form name for the API key",
+        "Once API key expires",
+        "Expires",
+        "If the API key is revoked",
+        ">Name:<",
+        ">Prefix<",
+        ">Created<",
+        ">Revoked<",
+        ">Prefix:<",
+        ">Created:<",
+    ]
+    key, _secret = chat_key
+    with translation.override("es"):
+        add = admin_client.get(f"{KEYS}add/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        change = admin_client.get(f"{KEYS}{key.pk}/change/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        listed = admin_client.get(KEYS, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert [text for text in english if text in add] == []
+    assert [text for text in english if text in change] == []
+    assert [text for text in english if text in listed] == []
+    assert "Caduca" in add and "Nombre libre de la clave" in add

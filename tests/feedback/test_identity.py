@@ -147,3 +147,51 @@ def test_the_migration_normalises_old_contacts_and_the_older_customer_keeps_a_sh
         assert CustomerIdentity.objects.get(kind="number").customer_id == second.pk
     finally:
         call_command("migrate", verbosity=0)
+
+
+def test_a_message_arriving_while_its_customer_is_merged_away_lands_on_the_customer_kept(db, monkeypatch):
+    """The submission found the merged-away record just before the merge deleted it."""
+    from feedback.identity import customers_merge
+    from feedback.services import case_create
+
+    kept = customer_resolve(name="Ana", email="ana@home.example")
+    twin = customer_resolve(name="Ana", email="ana@work.example")
+    find = identity.customer_find
+    merged = []
+
+    def find_then_merge(**kwargs):
+        found = find(**kwargs)
+        if not merged:  # the merge commits between the look-up and the case's insert
+            merged.append(customers_merge(target=kept, sources=[twin], actor=None))
+        return found
+
+    monkeypatch.setattr(identity, "customer_find", find_then_merge)
+
+    case = case_create(
+        name="Ana",
+        email="ana@work.example",
+        kind="complaint",
+        channel="email",
+        subject="Pedido",
+        message="No ha llegado",
+        language="es",
+    )
+
+    assert case.customer == kept
+    assert not Customer.objects.filter(pk=twin.pk).exists()
+
+
+def test_merging_twice_keeps_the_first_merges_record(db):
+    from feedback.identity import customers_merge
+    from feedback.models import CustomerMerge
+
+    a = customer_resolve(name="A", email="a@example.com")
+    b = customer_resolve(name="B", email="b@example.com")
+    c = customer_resolve(name="C", email="c@example.com")
+    a_id, b_id = a.pk, b.pk
+
+    customers_merge(target=b, sources=[a], actor=None)
+    customers_merge(target=c, sources=[b], actor=None)
+
+    assert sorted(CustomerMerge.objects.values_list("source_id", "target_id")) == [(a_id, c.pk), (b_id, c.pk)]
+    assert customer_resolve(name="A", email="a@example.com") == c

@@ -1,5 +1,6 @@
 """Importing past cases from CSV: checked whole first, written once, in both modes."""
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from cxportal.errors import ApplicationError
 from feedback import imports
 from feedback.imports import case_import_check, case_import_create, case_import_run, case_import_start
 from feedback.models import Case, CaseEvent, CaseImport, Customer, Status
-from feedback.tasks import run_case_import
+from feedback.tasks import requeue_case_imports, run_case_import
 from routing.models import Notification
 
 from ..factories import CustomerFactory, DepartmentFactory, TagFactory, UserFactory
@@ -66,7 +67,13 @@ OPEN = {
     "department": "billing",
     "owner": "bruno",
 }
-NEW = {"created_at": "2025-12-01 10:00", "email": "lucia@example.com", "message": "Gracias", "status": "new"}
+NEW = {
+    "created_at": "2025-12-01 10:00",
+    "email": "lucia@example.com",
+    "message": "Gracias",
+    "status": "new",
+    "department": "customer-service",
+}
 TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
 ROUTE_HEADER = [name for name in HEADER if name not in imports.HISTORY_COLUMNS]
 
@@ -150,6 +157,12 @@ class TestHistoryMode:
         assert case.status == Status.NEW
         assert list(case.events.values_list("kind", flat=True)) == ["created"]
         assert case.routed_at == case.created_at  # the unrouted sweep looks for routed_at IS NULL
+
+    def test_a_new_case_needs_its_department_or_no_team_would_ever_see_it(self, org):
+        # Marked routed so the sweep skips it: without a department it would be parked for good.
+        errors = english_errors(csv_bytes([{**NEW, "department": ""}]))
+
+        assert errors == [(2, "department", "An open case needs the department working it.")]
 
     def test_a_row_without_external_id_gets_a_hash_of_its_content(self, org):
         imported(csv_bytes([OPEN]))
@@ -236,6 +249,35 @@ class TestChecks:
 
         assert errors == [(2, "", "This line is not UTF-8 text.")]
 
+    def test_a_nul_character_is_refused_on_its_line_and_never_stored(self, org):
+        # PostgreSQL takes no NUL in text or jsonb: it must not reach a lookup, a case or the report.
+        nul = {**NEW, "external_id": "N\x00UL", "department": "logis\x00tics", "owner": "lu\x00is"}
+        case_import = upload(csv_bytes([NEW, nul]))
+
+        with translation.override("en"):
+            assert not case_import_check(case_import=case_import)
+
+        assert case_import.errors == [
+            {"line": 3, "field": "", "message": "The file contains a NUL character."}
+        ]
+        case_import.refresh_from_db()
+        assert case_import.state == "invalid"
+        assert "\\u0000" not in json.dumps(case_import.errors)
+        assert not Case.objects.exists()
+
+    def test_a_nul_character_fails_a_queued_import_without_writing(self, org):
+        case_import = upload(csv_bytes([NEW, {**NEW, "message": "Gra\x00cias"}]))
+
+        with translation.override("en"):
+            assert run_case_import(case_import.pk) is False
+
+        case_import.refresh_from_db()
+        assert (case_import.state, case_import.errors) == (
+            "invalid",
+            [{"line": 3, "field": "", "message": "The file contains a NUL character."}],
+        )
+        assert not Case.objects.exists()
+
     def test_a_line_with_too_many_values_is_refused(self, org):
         errors = english_errors(b"created_at,email,message\n2025-10-02,a@example.com,Hola,extra\n")
 
@@ -304,6 +346,29 @@ class TestOnce:
         case_import.refresh_from_db()
         assert (case_import.created_cases, case_import.skipped_rows) == (3, 0)
         assert Case.objects.count() == 3
+
+    def test_imports_queued_while_the_broker_was_down_are_queued_again_once(self, org, settings):
+        old = timezone.now() - settings.CX_REQUEUE_AFTER - timedelta(seconds=1)
+        lost = upload(csv_bytes([NEW]))  # queue() could not reach the broker: nothing will run it
+        CaseImport.objects.filter(pk=lost.pk).update(created_at=old)
+        recent = upload(csv_bytes([OPEN]))  # its task may well be on its way
+        invalid = upload(csv_bytes([{**NEW, "kind": "rant"}]))
+        CaseImport.objects.filter(pk=invalid.pk).update(created_at=old, state=CaseImport.State.INVALID)
+
+        assert requeue_case_imports() == 1
+        assert requeue_case_imports() == 0
+
+        states = dict(CaseImport.objects.values_list("pk", "state"))
+        assert (states[lost.pk], states[recent.pk], states[invalid.pk]) == ("done", "queued", "invalid")
+        assert Case.objects.count() == 1
+
+    def test_the_beat_requeues_imports_on_the_periodic_queue(self):
+        entry = next(
+            e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == requeue_case_imports.name
+        )
+
+        assert entry["schedule"] > timedelta(0)
+        assert settings.CELERY_TASK_ROUTES[requeue_case_imports.name] == {"queue": "periodic"}
 
     def test_a_run_that_died_midway_is_resumed_after_its_last_batch(self, org):
         rows = [{**NEW, "external_id": f"N-{n}"} for n in range(5)]

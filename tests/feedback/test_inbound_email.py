@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+import re
 import threading
 from email import policy
 from email.message import EmailMessage
@@ -158,7 +159,7 @@ def test_a_reply_that_is_all_quote_is_kept_whole():
     assert strip_quoted("> solo cita") == "> solo cita"
 
 
-def test_the_fingerprint_is_the_message_id_or_else_the_whole_message():
+def test_the_fingerprint_is_the_message_id_or_else_the_content():
     with_id = mail(message_id="<same@mail>")
 
     assert fingerprint_of(with_id) == fingerprint_of(mail(text="otro texto", message_id="<same@mail>"))
@@ -166,6 +167,88 @@ def test_the_fingerprint_is_the_message_id_or_else_the_whole_message():
     assert fingerprint_of(mail(message_id=None, subject="x")) == fingerprint_of(
         mail(message_id=None, subject="x")
     )
+
+
+def test_without_a_message_id_the_same_email_rebuilt_with_another_boundary_makes_one_case(db):
+    # An ESP webhook retried: anymail builds the message anew, with a new random MIME boundary.
+    def rebuilt() -> EmailMessage:
+        return mail(
+            message_id=None,
+            headers={"Date": "Mon, 02 Mar 2026 10:00:00 +0100"},
+            files=[("caja.png", PNG, "image/png")],
+        )
+
+    first, second = rebuilt(), rebuilt()
+    assert first.get_boundary() != second.get_boundary()
+
+    assert fingerprint_of(first) == fingerprint_of(second)
+    assert process(first).outcome == InboundEmail.Outcome.CREATED
+    assert process(second).pk == InboundEmail.objects.get().pk
+    assert Case.objects.count() == 1
+    # Another file, another date or another recipient is another email.
+    assert fingerprint_of(first) != fingerprint_of(
+        mail(
+            message_id=None,
+            headers={"Date": "Mon, 02 Mar 2026 10:00:00 +0100"},
+            files=[("caja.png", PNG * 2, "image/png")],
+        )
+    )
+    assert fingerprint_of(first) != fingerprint_of(
+        mail(
+            message_id=None,
+            headers={"Date": "Mon, 02 Mar 2026 10:05:00 +0100"},
+            files=[("caja.png", PNG, "image/png")],
+        )
+    )
+
+
+# NUL in the subject, the sender's name, the threading headers, the text and a file's name.
+NUL_EMAIL = (
+    b"From: =?utf-8?b?QW5hAEdhcmPDrWE=?= <ana@example.com>\r\n"
+    b"To: support@cxportal.localhost\r\n"
+    b"Subject: =?utf-8?b?UGVkaWRvAHJvdG8=?=\r\n"
+    b"Message-ID: <nul\x00id@mail.example.com>\r\n"
+    b"In-Reply-To: <a\x00b@cx>\r\n"
+    b"References: <a\x00b@cx> <c\x1bd@cx>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+    b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNo ha\x00 llegado\x07 el\tpedido.\r\n"
+    b"--XX\r\nContent-Type: image/png\r\n"
+    b"Content-Disposition: attachment; filename*=utf-8''%FF%FE%00.png\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(PNG) + b"\r\n--XX--\r\n"
+)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def test_the_parser_hands_out_no_nul_or_other_control_characters():
+    parsed = email_parse(BytesParser(policy=policy.default).parsebytes(NUL_EMAIL))
+
+    strings = [
+        *(value for value in vars(parsed).values() if isinstance(value, str)),
+        *(text for file in parsed.attachments for text in (file.name, file.content_type)),
+    ]
+    assert [text for text in strings if CONTROL.search(text)] == []
+    assert (parsed.subject, parsed.sender_name, parsed.message_id) == (
+        "Pedidoroto",
+        "AnaGarcía",
+        "nulid@mail.example.com",
+    )
+    assert parsed.text == "No ha llegado el\tpedido."
+
+
+def test_an_email_with_nul_characters_becomes_a_case_the_database_can_store(db):
+    # PostgreSQL refuses NUL in text and jsonb: the email would fail, and be retried, for ever.
+    record = process(BytesParser(policy=policy.default).parsebytes(NUL_EMAIL))
+
+    assert (record.outcome, record.message_id) == (InboundEmail.Outcome.CREATED, "nulid@mail.example.com")
+    case = Case.objects.get()
+    assert (case.subject, case.customer.name, case.message) == (
+        "Pedidoroto",
+        "AnaGarcía",
+        "No ha llegado el\tpedido.",
+    )
+    assert case.events.get(kind=CaseEvent.Kind.CREATED).data["message_id"] == "nulid@mail.example.com"
+    assert [CONTROL.search(name) for name in case.attachments.values_list("name", flat=True)] == [None]
 
 
 @pytest.mark.parametrize(
@@ -639,3 +722,13 @@ def test_a_burst_of_replies_is_all_kept_but_the_owner_is_not_emailed_for_each(op
     assert Notification.objects.filter(case=open_case, event="customer_message").count() == 2
     assert [bool(record.reason) for record in records] == [False, False, True, True]
     assert "not emailed" in records[-1].reason
+
+
+def test_a_header_naming_thousands_of_references_costs_a_bounded_number_of_queries(
+    open_case, django_assert_max_num_queries
+):
+    many = " ".join(f"<CX-2026-{n:06d}.reply@cx.example>" for n in range(1000, 4000))
+    with django_assert_max_num_queries(80):
+        record = process(mail(subject="Re: mi pedido", headers={"References": many}))
+
+    assert record.outcome == InboundEmail.Outcome.CREATED

@@ -62,7 +62,7 @@ class TestService:
         assert merge.source_id == twin_id
         assert merge.actor == carmen
         assert merge.source["name"] == "Ana G."
-        assert merge.moved == {"cases": 1, "consents": 1, "identities": 2}
+        assert merge.moved == {"cases": 1, "merges": 0, "consents": 1, "identities": 2}
 
     def test_the_preview_counts_what_would_move(self, ana, ana_by_phone):
         assert merge_preview(target=ana, sources=[ana_by_phone]) == {

@@ -148,21 +148,30 @@ def test_an_erased_customer_who_wrote_by_email_and_was_merged_appears_nowhere(cu
     CaseFactory(customer=other, message="Pedido 55 roto")
     customers_merge(target=customer, sources=[other], actor=None)
 
-    def received(subject: str, text: str, message_id: str, **headers: str) -> None:
+    def received(
+        subject: str, text: str, message_id: str, sender: str = "zoraida.trabajo@example.com", **headers
+    ):
         message = EmailMessage()
-        message["From"] = f"{NAME} <zoraida.trabajo@example.com>"
+        message["From"] = f"{NAME} <{sender}>"
         message["Subject"] = subject
         message["Message-ID"] = message_id
         for name, value in headers.items():
             message[name] = value
         message.set_content(text)
+        if subject.startswith("Re:"):
+            message.add_attachment(
+                b"MZ\x90\x00", maintype="application", subtype="octet-stream", filename=f"{NAME}.exe"
+            )
         inbound_email_process(message=message, mailbox="maildir")
 
     received(f"{NAME}: pedido roto", f"Soy {NAME}", "<z-1@example.com>")
+    reference = customer.cases.order_by("-pk").first().reference
+    received(f"Re: {reference}", "Os mando mi DNI", "<z-3@example.com>")
     received(
         f"Fuera de la oficina: {NAME}",
         "Vuelvo el lunes",
         "<z-2@example.com>",
+        sender="Zoraida.Trabajo@EXAMPLE.com",
         **{"Auto-Submitted": "auto-replied"},
     )
 

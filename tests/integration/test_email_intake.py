@@ -13,6 +13,7 @@ import pytest
 
 from cxportal.settings import _mailbox
 from feedback import tasks
+from feedback.inbound import mailboxes
 from feedback.inbound.mailboxes import ImapReader
 from feedback.models import Case, Channel, InboundEmail
 
@@ -110,3 +111,48 @@ def test_mail_sent_to_the_smtp_sink_becomes_a_case_routed_by_the_worker(
     assert case.department.slug == "customer-service"
     assert list((smtp_sink.maildir / "new").iterdir()) == []
     assert tasks.poll_mailbox() == {}
+
+
+def test_imap_mail_read_by_someone_else_before_the_poll_still_becomes_a_case(db, dovecot, settings):
+    settings.CX_MAILBOX = _mailbox(dovecot.url)
+    dovecot.append(email(1))
+    dovecot.append(email(2))
+    # An agent opens the shared mailbox in a mail client first: the mail client marks it read.
+    client = dovecot.client()
+    try:
+        assert client.uid("STORE", "1:*", "+FLAGS", "(\\Seen)")[0] == "OK"
+    finally:
+        client.logout()
+
+    assert tasks.poll_mailbox() == {"created": 2}
+    assert tasks.poll_mailbox() == {}
+
+    assert Case.objects.count() == 2
+    flags = dovecot.flags()
+    assert len(flags) == 2 and all(b"$CXPortal" in item and b"\\Seen" in item for item in flags)
+
+
+def test_imap_falls_back_to_unseen_when_the_server_takes_no_new_keywords(db, dovecot, settings, monkeypatch):
+    settings.CX_MAILBOX = _mailbox(dovecot.url)
+    monkeypatch.setattr(mailboxes, "keyword_allowed", lambda permanent_flags: False)
+    dovecot.append(email(1))
+    dovecot.append(email(2))
+
+    assert tasks.poll_mailbox() == {"created": 2}
+    assert tasks.poll_mailbox() == {}
+
+    flags = dovecot.flags()
+    assert len(flags) == 2 and all(b"\\Seen" in item and b"$CXPortal" not in item for item in flags)
+
+
+@pytest.mark.parametrize(
+    ("permanent_flags", "allowed"),
+    [
+        (b"(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)", True),
+        (b"(\\Answered \\Seen $CXPortal)", True),  # no new keywords, but ours exists already
+        (b"(\\Answered \\Flagged \\Deleted \\Seen \\Draft)", False),
+        (None, False),
+    ],
+)
+def test_the_keyword_is_used_only_where_the_server_keeps_it(permanent_flags, allowed):
+    assert mailboxes.keyword_allowed(permanent_flags) is allowed
