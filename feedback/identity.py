@@ -191,6 +191,26 @@ def _found_and_locked(*, email: str, phone: str, customer_number: str) -> Custom
     return None
 
 
+def is_own_contact(identity: CustomerIdentity) -> bool:
+    """Whether ``identity`` is the customer's email, phone or number field (not a further one)."""
+    customer = identity.customer
+    own = identities_of(email=customer.email, phone=customer.phone, customer_number=customer.customer_number)
+    return (identity.kind, identity.value) in own
+
+
+def identity_remove(*, identity: CustomerIdentity) -> None:
+    """Detach a contact recorded by mistake, so messages from it stop landing on this customer.
+
+    The customer's own contact fields stay identities (the next save would
+    add them back): those are changed in their details instead.
+    """
+    if is_own_contact(identity):
+        raise ApplicationError(
+            _("This is the customer's own contact: change it in their details instead."), code="own_contact"
+        )
+    identity.delete()
+
+
 def merge_preview(*, target: Customer, sources: Iterable[Customer]) -> dict[str, Any]:
     """What ``customers_merge`` would move, for the confirmation page; raises if it may not."""
     sources = list(sources)

@@ -11,10 +11,11 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -26,7 +27,14 @@ from django.utils.translation import ngettext
 from cxportal.errors import ApplicationError
 
 from ..forms import clean_phone_number
-from ..identity import customers_merge, identities_sync, merge_preview, normalise_email
+from ..identity import (
+    customers_merge,
+    identities_sync,
+    identity_remove,
+    is_own_contact,
+    merge_preview,
+    normalise_email,
+)
 from ..models import Case, ConsentChannel, Customer, CustomerIdentity, CustomerMerge
 from ..privacy import customer_erase, customer_export
 from ..selectors import cases_visible_to, current_consents, customers_visible_to
@@ -78,6 +86,14 @@ def _table(headers: tuple, rows: Iterable[tuple]) -> SafeString | str:
     )
 
 
+def _remove_link(identity: CustomerIdentity) -> SafeString | str:
+    """A further contact can be removed; the customer's own ones are edited in their details."""
+    if is_own_contact(identity):
+        return ""
+    url = reverse("admin:feedback_customer_identity_remove", args=[identity.customer_id, identity.pk])
+    return format_html('<a href="{}">{}</a>', url, _("Remove"))
+
+
 def _when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
@@ -96,6 +112,7 @@ def moved_text(counts: dict) -> str:
         "consents": _("consents"),
         "surveys": _("survey responses"),
         "identities": _("emails, phones and numbers"),
+        "merges": _("earlier merges"),
     }
     return " · ".join(f"{labels[key]}: {counts.get(key, 0)}" for key in labels if key in counts)
 
@@ -178,12 +195,52 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description=_("recognised by"))
     def identities_list(self, customer: Customer) -> SafeString | str:
         return _table(
-            (_("kind"), _("value"), _("added")),
+            (_("kind"), _("value"), _("added"), ""),
             (
-                (identity.get_kind_display(), identity.value, _when(identity.created_at))
-                for identity in customer.identities.all()
+                (
+                    identity.get_kind_display(),
+                    identity.value,
+                    _when(identity.created_at),
+                    _remove_link(identity),
+                )
+                for identity in customer.identities.select_related("customer")
             ),
         )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:customer_id>/identities/<int:identity_id>/remove/",
+                self.admin_site.admin_view(self.identity_remove_view),
+                name="feedback_customer_identity_remove",
+            ),
+            *super().get_urls(),
+        ]
+
+    def identity_remove_view(self, request: HttpRequest, customer_id: int, identity_id: int) -> HttpResponse:
+        """Confirm, then detach a further email, phone or number recorded by mistake."""
+        customer = self.get_object(request, str(customer_id))  # scoped: another department's is a 404
+        if customer is None:
+            raise Http404
+        if not self.has_change_permission(request, customer):
+            raise PermissionDenied
+        identity = get_object_or_404(customer.identities.select_related("customer"), pk=identity_id)
+        if request.method != "POST":
+            return self._confirmation(
+                request, "identity_remove_confirmation.html", _("Remove this contact?"), identity=identity
+            )
+        try:
+            identity_remove(identity=identity)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            self.log_change(
+                request, customer, _("Removed the contact %(value)s.") % {"value": identity.value}
+            )
+            messages.success(
+                request, _("%(value)s no longer leads to this customer.") % {"value": identity.value}
+            )
+        return redirect("admin:feedback_customer_change", customer.pk)
 
     @admin.display(description=_("consent history"))
     def consent_history(self, customer: Customer) -> SafeString | str:

@@ -174,3 +174,52 @@ class TestEditing:
         assert "is not a phone number we can call" in response.text
         ana.refresh_from_db()
         assert ana.phone == "+34600112233"
+
+
+class TestRemovingAContact:
+    """A further email or phone recorded by mistake can be detached; the customer's own ones cannot."""
+
+    def remove_url(self, identity: CustomerIdentity) -> str:
+        return f"/admin/feedback/customer/{identity.customer_id}/identities/{identity.pk}/remove/"
+
+    def test_a_further_email_is_removed_after_confirmation_and_no_longer_matches(
+        self, ana, laura, staff_permissions
+    ):
+        staff_permissions(laura, *VIEW_PERMISSIONS, "change_customer")
+        client = client_for(laura)
+        work = ana.identities.get(value="ana.work@example.com")
+        assert self.remove_url(work) in client.get(page_url(ana)).text
+
+        assert "Yes, remove it" in client.get(self.remove_url(work)).text
+        assert ana.identities.filter(pk=work.pk).exists()  # asking changes nothing
+        response = client.post(self.remove_url(work))
+
+        assert response.status_code == 302
+        assert not ana.identities.filter(value="ana.work@example.com").exists()
+        assert customer_resolve(name="Otra", email="ana.work@example.com") != ana
+
+    def test_the_customers_own_email_has_no_remove_link_and_is_refused(self, ana, laura, staff_permissions):
+        staff_permissions(laura, *VIEW_PERMISSIONS, "change_customer")
+        client = client_for(laura)
+        own = ana.identities.get(value="ana@example.com")
+
+        assert self.remove_url(own) not in client.get(page_url(ana)).text
+        client.post(self.remove_url(own))
+
+        assert ana.identities.filter(pk=own.pk).exists()
+
+    def test_it_needs_the_change_permission(self, ana, laura_reads):
+        work = ana.identities.get(value="ana.work@example.com")
+
+        assert laura_reads.post(self.remove_url(work)).status_code == 403
+        assert ana.identities.filter(pk=work.pk).exists()
+
+    def test_another_departments_customer_is_not_found(
+        self, organisation, ana, staff_permissions, django_user_model
+    ):
+        outsider = django_user_model.objects.create_user("otto", is_staff=True)
+        staff_permissions(outsider, *VIEW_PERMISSIONS, "change_customer")
+        work = ana.identities.get(value="ana.work@example.com")
+
+        assert client_for(outsider).post(self.remove_url(work)).status_code == 404
+        assert ana.identities.filter(pk=work.pk).exists()
