@@ -251,17 +251,13 @@ class CaseMessages(IntakeThrottled, CaseViewMixin, generics.GenericAPIView):
         key = idempotency_key(request)
         serializer = CustomerMessageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        text = serializer.validated_data["text"]
-        if key is None:
-            event, replayed = services.case_customer_message(case=case, text=text), False
-        else:
-            event, replayed = services.case_customer_message_once(
-                case=case,
-                text=text,
-                key=key,
-                fingerprint=services.request_fingerprint({"case": case.reference, "body": request.data}),
-                **client_of(request),
-            )
+        event, replayed = services.case_customer_message_once(
+            case=case,
+            text=serializer.validated_data["text"],
+            key=key,
+            fingerprint=services.request_fingerprint({"case": case.reference, "body": request.data}),
+            **client_of(request),
+        )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         answer = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
         return Response(PublicEventSerializer(event).data, status=answer, headers=headers)

@@ -1,4 +1,5 @@
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +11,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from routing.models import Priority
+
+
+def done_by(verbose_name: str = _("by"), **options: Any) -> models.ForeignKey:
+    """The staff member who did something (kept as "nobody" if their account goes)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+        **options,
+    )
 
 
 class Customer(models.Model):
@@ -80,14 +94,7 @@ class CustomerMerge(models.Model):
     # The merged customer as it was: name, contacts, identities.
     source = models.JSONField(_("merged customer"), default=dict)
     moved = models.JSONField(_("moved"), default=dict)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    actor = done_by()
     at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
@@ -295,14 +302,7 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     at = models.DateTimeField(_("when"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    actor = done_by()
     text = models.TextField(_("details"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     # Public events appear on the customer's tracking page.
@@ -452,15 +452,7 @@ class IntegrationKey(AbstractAPIKey):
     can_intake = models.BooleanField(_("may submit cases and messages"), default=True)
     can_read = models.BooleanField(_("may read its cases and customers"), default=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        verbose_name=_("made by"),
-    )
+    created_by = done_by(_("made by"), editable=False)
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("integration API key")
@@ -575,14 +567,7 @@ class CaseImport(models.Model):
     skipped_rows = models.PositiveIntegerField(_("rows already imported"), default=0)
     # Line-by-line report: [{"line": 3, "field": "kind", "message": "..."}].
     errors = models.JSONField(_("errors"), default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    created_by = done_by()
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 

@@ -188,36 +188,53 @@ def _intake_key_found(*, client: dict[str, Any], key: str, fingerprint: str) -> 
     if found is None:
         return None
     if found.fingerprint != fingerprint:
-        raise IdempotencyConflict(
-            _("This Idempotency-Key was already used for a different request. Use a new key for a new case."),
-            code="idempotency_key_reused",
-        )
+        raise _key_reused()
     return found
+
+
+def _key_reused() -> IdempotencyConflict:
+    return IdempotencyConflict(
+        _("This Idempotency-Key was already used for a different request. Use a new key for a new case."),
+        code="idempotency_key_reused",
+    )
+
+
+def case_enter(*, actor: AbstractBaseUser, entry_key: str = "", **fields: Any) -> tuple[Case, bool]:
+    """A case staff enter for a customer (phone, store, chat): (the case, entered before?).
+
+    ``entry_key`` comes with each blank form: the same form sent again (a
+    double click, a reload) gets the case already entered.
+    """
+    if not entry_key:
+        return case_create(actor=actor, **fields), False
+    return case_create_once(
+        key=f"staff-entry:{entry_key}", fingerprint=request_fingerprint(fields), actor=actor, **fields
+    )
 
 
 def case_customer_message_once(
     *,
     case: Case,
     text: str,
-    key: str,
+    key: str | None,
     fingerprint: str,
     actor: AbstractBaseUser | None = None,
     api_key: IntegrationKey | None = None,
 ) -> tuple[CaseEvent, bool]:
     """``case_customer_message`` at most once per client and ``Idempotency-Key``: (the message, replayed?).
 
-    ``fingerprint`` must cover the case as well as the body: the same key
-    sent with a message for another case is a conflict, not a replay.
+    Without a ``key`` the message is simply added. ``fingerprint`` must cover
+    the case as well as the body: the same key sent with a message for
+    another case is a conflict, not a replay.
     """
+    if key is None:
+        return case_customer_message(case=case, text=text), False
     client = _intake_client(actor=actor, api_key=api_key)
     found = _intake_key_found(client=client, key=key, fingerprint=fingerprint)
     if found is not None and found.event is not None:
         return found.event, True
     if found is not None:  # the key made a case, with the same fingerprint: cannot be this request
-        raise IdempotencyConflict(
-            _("This Idempotency-Key was already used for a different request. Use a new key for a new case."),
-            code="idempotency_key_reused",
-        )
+        raise _key_reused()
     try:
         with transaction.atomic():
             event = case_customer_message(case=case, text=text)

@@ -22,7 +22,7 @@ from cxportal.errors import ApplicationError
 from ..forms import StaffCaseForm
 from ..models import Case, Customer
 from ..selectors import cases_visible_to, customers_matching
-from ..services import IdempotencyConflict, case_create, case_create_once, request_fingerprint
+from ..services import IdempotencyConflict, case_enter
 
 ADD_PERMISSION = "feedback.add_case"
 
@@ -59,18 +59,8 @@ class StaffEntryMixin:
             raise PermissionDenied
         form = StaffCaseForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
-            fields = dict(form.cleaned_data)
-            key = fields.pop("entry_key")
             try:
-                if key:
-                    case, again = case_create_once(
-                        key=f"staff-entry:{key}",
-                        fingerprint=request_fingerprint(fields),
-                        actor=request.user,
-                        **fields,
-                    )
-                else:
-                    case, again = case_create(**fields, actor=request.user), False
+                case, again = case_enter(**form.cleaned_data, actor=request.user)
             except IdempotencyConflict:
                 form.add_error(
                     None,
