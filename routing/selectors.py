@@ -8,7 +8,18 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from .assignment import Assignment, choose_assignee
 from .models import Absence, AssignmentMode, Department, Rule, SLAPolicy
@@ -120,18 +131,44 @@ def open_case_counts(user_ids: Iterable[int]) -> dict[int, int]:
 
 def assignee_for(department: Department, *, now: datetime) -> Assignment:
     """Who in ``department`` gets a case at ``now`` (see ``routing.assignment``)."""
-    members = set(department.members.filter(is_active=True).values_list("pk", flat=True))
-    people = members | {department.owner_id} | ({department.backup_owner_id} - {None})
+    return assignee_with_user(department, now=now)[0]
+
+
+def assignee_with_user(department: Department, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:
+    """``assignee_for`` and the chosen user, read with one query in the common case.
+
+    Members, owner and backup come back in one row each, with whether they
+    are away at ``now``; the least-open mode adds its count of open cases.
+    """
+    from django.contrib.auth import get_user_model
+
+    membership = Department.members.through.objects.filter(department_id=department.pk)
+    users = {
+        user.pk: user
+        for user in get_user_model()
+        .objects.filter(
+            Q(pk__in=membership.values("user_id"), is_active=True)
+            | Q(pk__in=[department.owner_id, department.backup_owner_id])
+        )
+        .annotate(
+            is_member=Exists(membership.filter(user_id=OuterRef("pk"))),
+            is_away=Exists(
+                Absence.objects.filter(user_id=OuterRef("pk"), starts_at__lte=now, ends_at__gt=now)
+            ),
+        )
+    }
+    members = {pk for pk, user in users.items() if user.is_member and user.is_active}
     mode = department.assignment_mode
-    return choose_assignee(
+    assignment = choose_assignee(
         mode=mode,
         owner_id=department.owner_id,
         backup_id=department.backup_owner_id,
         members=members,
-        absent=absent_user_ids(people, at=now),
+        absent={pk for pk, user in users.items() if user.is_away},
         open_counts=open_case_counts(members) if mode == AssignmentMode.LEAST_OPEN else None,
         last_assigned_id=department.last_assigned_id,
     )
+    return assignment, users[assignment.user_id]
 
 
 def _ruleset_version() -> str:
@@ -239,6 +276,35 @@ def triage_settings() -> TriageSettings:
     return settings
 
 
+def case_for_routing(case_id: int):
+    """The case with its customer and what ``facts_for_case`` would count, in one query."""
+    from feedback.models import Attachment, Case
+
+    created_at = OuterRef("created_at")
+    history = (
+        Case.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            created_at__gte=ExpressionWrapper(created_at - HISTORY_WINDOW, output_field=DateTimeField()),
+            created_at__lt=created_at,
+        )
+        .order_by()
+        .values("customer_id")
+    )
+    recent = ExpressionWrapper(created_at - RECENT_HISTORY_WINDOW, output_field=DateTimeField())
+    return (
+        Case.objects.select_related("customer")
+        .annotate(
+            routing_previous_cases=Coalesce(Subquery(history.annotate(n=Count("id")).values("n")), 0),
+            routing_previous_cases_30_days=Coalesce(
+                Subquery(history.filter(created_at__gte=recent).annotate(n=Count("id")).values("n")), 0
+            ),
+            routing_has_attachments=Exists(Attachment.objects.filter(case_id=OuterRef("pk"))),
+        )
+        .filter(pk=case_id)
+        .first()
+    )
+
+
 def rule_specs(rules: QuerySet[Rule]) -> list[RuleSpec]:
     rules = rules.select_related("set_department", "set_sla_policy").prefetch_related(
         "conditions", "add_tags", "add_watchers", "notify_users"
@@ -274,14 +340,21 @@ def facts_for_case(case, *, today: date) -> Facts:
     if case.promised_delivery_date:
         days_late = max(0, (today - case.promised_delivery_date).days)
     days_since_order = (today - case.order_date).days if case.order_date else None
-    previous = Case.objects.filter(
-        customer_id=case.customer_id,
-        created_at__gte=case.created_at - HISTORY_WINDOW,
-        created_at__lt=case.created_at,
-    ).aggregate(
-        last_90_days=Count("id"),
-        last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
-    )
+    if hasattr(case, "routing_previous_cases"):
+        # Read with the case by ``case_for_routing``: no further query.
+        last_90_days, last_30_days = case.routing_previous_cases, case.routing_previous_cases_30_days
+        has_attachments = case.routing_has_attachments
+    else:
+        previous = Case.objects.filter(
+            customer_id=case.customer_id,
+            created_at__gte=case.created_at - HISTORY_WINDOW,
+            created_at__lt=case.created_at,
+        ).aggregate(
+            last_90_days=Count("id"),
+            last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
+        )
+        last_90_days, last_30_days = previous["last_90_days"], previous["last_30_days"]
+        has_attachments = case.attachments.exists()
     return Facts(
         subject=case.subject,
         message=case.message,
@@ -292,9 +365,9 @@ def facts_for_case(case, *, today: date) -> Facts:
         store=case.store,
         segment=case.customer.segment,
         has_order_reference=bool(case.order_reference),
-        has_attachments=case.attachments.exists(),
+        has_attachments=has_attachments,
         days_since_order=days_since_order,
         days_late=days_late,
-        previous_cases=previous["last_90_days"],
-        previous_cases_30_days=previous["last_30_days"],
+        previous_cases=last_90_days,
+        previous_cases_30_days=last_30_days,
     )

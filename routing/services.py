@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,14 @@ from .learning import live_triage
 from .models import AssignmentMode, Department, Notification, Rule, SLAPolicy, Tag
 from .notifiers import NOTIFIERS
 from .rules import Decision, Facts
-from .selectors import active_ruleset, assignee_for, facts_for_case, fallback_department, sla_calendar
+from .selectors import (
+    active_ruleset,
+    assignee_with_user,
+    case_for_routing,
+    facts_for_case,
+    fallback_department,
+    sla_calendar,
+)
 from .sla import add_business_time
 from .triage import FALLBACK, MODEL, RULE, Triage, combine
 
@@ -37,7 +44,7 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     nobody. Returns whether this call did the routing.
     """
     now = now or timezone.now()
-    case = Case.objects.select_related("customer").filter(pk=case_id).first()
+    case = case_for_routing(case_id)
     if case is None or case.routed_at is not None:
         return False
     facts = facts_for_case(case, today=timezone.localdate(now))
@@ -198,8 +205,7 @@ def _assignee(department: Department, *, now: datetime) -> tuple[Assignment, Abs
             .values_list("last_assigned_id", flat=True)
             .get(pk=department.pk)
         )
-    assignment = assignee_for(department, now=now)
-    return assignment, get_user_model().objects.get(pk=assignment.user_id)
+    return assignee_with_user(department, now=now)
 
 
 def case_reroute(
@@ -272,18 +278,21 @@ def notification_create(
     who = f"user:{recipient_id}" if recipient_id else "customer"
     key = f"case:{case_id}:{event}:{about}:{who}" if about else f"case:{case_id}:{event}:{who}"
     channel = Notification.Channel.EMAIL if recipient_id else Notification.Channel.CUSTOMER_EMAIL
-    notification, created = Notification.objects.get_or_create(
-        key=key,
-        defaults={
-            "case_id": case_id,
-            "recipient_id": recipient_id,
-            "event": event,
-            "about": str(about or ""),
-            "channel": channel,
-        },
-    )
-    if not created:
-        return None
+    # Insert and let the unique key refuse a second one: no SELECT first.
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                key=key,
+                case_id=case_id,
+                recipient_id=recipient_id,
+                event=event,
+                about=str(about or ""),
+                channel=channel,
+            )
+    except IntegrityError:
+        if Notification.objects.filter(key=key).exists():
+            return None
+        raise
     queue(send_notification, notification.pk)
     if recipient_id:
         from .webhooks import webhook_notifications_create
