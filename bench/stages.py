@@ -20,6 +20,7 @@ Redis, PostgreSQL server, the web server's own cost) come from
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +38,20 @@ MESSAGES = [
 ]
 
 
-def configure(database_url: str | None) -> None:
+def start_redis(var_dir: Path) -> tuple[subprocess.Popen, str]:
+    """A real Redis for the cache (the set-up version tokens live there, as in production)."""
+    from cxportal.runner import free_port, redis_command, wait_for_redis
+
+    port = free_port()
+    process = subprocess.Popen(redis_command(port=port, data_dir=var_dir), stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_for_redis(url, timeout=20)
+    return process, url
+
+
+def configure(database_url: str | None) -> subprocess.Popen:
     var_dir = Path(tempfile.mkdtemp(prefix="cx-stages-"))
+    redis, redis_url = start_redis(var_dir)
     if database_url == "from-env":
         database_url = os.environ["DATABASE_URL"]
     os.environ.update(
@@ -53,6 +66,7 @@ def configure(database_url: str | None) -> None:
             "CX_SUBMISSIONS_PER_HOUR": "1000000",
             "SECURE_SSL_REDIRECT": "0",
             "LOG_LEVEL": "ERROR",
+            "REDIS_URL": redis_url,
         }
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxportal.settings")
@@ -62,6 +76,7 @@ def configure(database_url: str | None) -> None:
     from django.conf import settings
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return redis
 
 
 def main() -> int:
@@ -69,8 +84,16 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--database-url", help="a DATABASE_URL, or 'from-env' (default: temporary SQLite)")
     parser.add_argument("--profile", choices=("web", "route", "notify"), help="cProfile one stage")
+    parser.add_argument("--show-sql", action="store_true", help="print the last case's statements per stage")
     args = parser.parse_args()
-    configure(args.database_url)
+    redis = configure(args.database_url)
+    try:
+        return measure(args)
+    finally:
+        redis.terminate()
+
+
+def measure(args: argparse.Namespace) -> int:
 
     from django.core.management import call_command
     from django.db import connection
@@ -91,6 +114,7 @@ def main() -> int:
     client = Client(enforce_csrf_checks=False)
     cpu: dict[str, list[float]] = defaultdict(list)
     queries: dict[str, list[int]] = defaultdict(list)
+    last_sql: dict[str, list[str]] = {}
     profiler = None
     if args.profile:
         import cProfile
@@ -107,6 +131,7 @@ def main() -> int:
             if profiler:
                 profiler.disable()
         queries[stage].append(len(captured.captured_queries))
+        last_sql[stage] = [q["sql"] for q in captured.captured_queries]
         return result
 
     def one_case(n: int) -> None:
@@ -147,6 +172,11 @@ def main() -> int:
             f"  SQL statements {statistics.mean(queries[stage]):5.1f}  (calls {len(values)})"
         )
     print(f"  {'total per case':<28} {total:6.2f} ms (without Celery, Redis and the database server)")
+    if args.show_sql:
+        for stage, statements in last_sql.items():
+            print(f"\n{stage}:")
+            for sql in statements:
+                print("   ", sql[:220])
     if profiler:
         import pstats
 

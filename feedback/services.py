@@ -115,7 +115,7 @@ def case_create(
         attachments_store(case=case, event=created, files=attachments, now=now)
         # Not for past cases imported to be routed: the customer heard from us back then.
         if acknowledge and customer.email:
-            notification_create(case_id=case.pk, event="acknowledgement")
+            notification_create(case_id=case.pk, event="acknowledgement", case_is_new=True)
         queue(route_case, case.pk)
     return case
 

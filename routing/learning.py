@@ -60,7 +60,12 @@ def live_triage() -> LiveModel | None:
     The live version number is read from the cache (one GET per case), or
     from the database when the cache is down.
     """
-    version = _live_version()
+    settings = triage_settings()
+    return load_live_model(_live_version(), thresholds=settings.thresholds, fallback=settings.fallback)
+
+
+def load_live_model(version: int | None, *, thresholds: dict[str, float], fallback: str) -> LiveModel | None:
+    """Model ``version`` with the departments' thresholds, loaded once per process; None without one."""
     if version is None:
         return None
     model = _loaded.get(version)
@@ -76,8 +81,7 @@ def live_triage() -> LiveModel | None:
             return None
         _loaded.clear()
         _loaded[version] = model
-    settings = triage_settings()
-    return LiveModel(version, model, settings.thresholds, settings.fallback)
+    return LiveModel(version, model, thresholds, fallback)
 
 
 def _live_version() -> int | None:
@@ -87,14 +91,20 @@ def _live_version() -> int | None:
         log.warning("Cache unreachable (%s); reading the live triage model from the database.", exc)
         version = None
     if version is None:
-        version = (
-            TriageVersion.objects.filter(status=TriageVersion.Status.LIVE)
-            .values_list("version", flat=True)
-            .first()
-        )
-        if version is not None:
-            _remember_live(version)
-    return version
+        version = live_version_in_database()
+    return version or None
+
+
+def live_version_in_database() -> int:
+    """The live model's version from the database (0: none yet), remembered in the cache."""
+    version = (
+        TriageVersion.objects.filter(status=TriageVersion.Status.LIVE)
+        .values_list("version", flat=True)
+        .first()
+    )
+    # 0 is remembered too: without a model, routing asks the database once, not per case.
+    _remember_live(version or 0)
+    return version or 0
 
 
 def _remember_live(version: int) -> None:

@@ -440,13 +440,13 @@ class BusinessCalendar(models.Model):
             )
 
     def as_calendar(self) -> sla.Calendar:
-        """The plain calendar ``routing.sla`` computes with (one query for the holidays)."""
+        """The plain calendar ``routing.sla`` computes with (one query for the holidays, or none prefetched)."""
         return sla.Calendar(
             time_zone=self.time_zone,
             weekdays=frozenset(n for n, day in enumerate(self.WEEKDAYS) if getattr(self, day)),
             opens=self.opens_at,
             closes=self.closes_at,
-            holidays=frozenset(self.holidays.values_list("date", flat=True)),
+            holidays=frozenset(holiday.date for holiday in self.holidays.all()),
         )
 
 

@@ -9,6 +9,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -18,8 +19,14 @@ from .models import Notification, StaffPreference
 
 
 def staff_language(user) -> str:
-    """The language a staff member reads their emails in: theirs, or the site's."""
-    chosen = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    """The language a staff member reads their emails in: theirs, or the site's.
+
+    No query when the preference was read with the user (``select_related("cx_preference")``).
+    """
+    try:
+        chosen = user.cx_preference.language
+    except StaffPreference.DoesNotExist:
+        chosen = ""
     return chosen or settings.LANGUAGE_CODE
 
 
@@ -49,6 +56,8 @@ class EmailNotifier:
         case = notification.case
         recipient = notification.recipient
         template = self.templates[notification.event]
+        # The text and HTML parts both list the tags: read them once.
+        prefetch_related_objects([case], "tags")
         context = {
             "case": case,
             "recipient": recipient,

@@ -10,16 +10,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import (
     Count,
-    DateTimeField,
     Exists,
-    ExpressionWrapper,
     Max,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.db.models.functions import Coalesce
 
 from .assignment import Assignment, choose_assignee
 from .models import Absence, AssignmentMode, Department, Rule, SLAPolicy
@@ -134,11 +130,16 @@ def assignee_for(department: Department, *, now: datetime) -> Assignment:
     return assignee_with_user(department, now=now)[0]
 
 
-def assignee_with_user(department: Department, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:
+def assignee_with_user(
+    department: Department, *, now: datetime, last_assigned_id: int | None = None
+) -> tuple[Assignment, AbstractBaseUser]:
     """``assignee_for`` and the chosen user, read with one query in the common case.
 
     Members, owner and backup come back in one row each, with whether they
     are away at ``now``; the least-open mode adds its count of open cases.
+    ``last_assigned_id`` is the round-robin turn read under lock by routing
+    (default: the department's as loaded). ``department`` may be a
+    ``routing.config.Team``: only its ids and mode are read.
     """
     from django.contrib.auth import get_user_model
 
@@ -166,7 +167,7 @@ def assignee_with_user(department: Department, *, now: datetime) -> tuple[Assign
         members=members,
         absent={pk for pk, user in users.items() if user.is_away},
         open_counts=open_case_counts(members) if mode == AssignmentMode.LEAST_OPEN else None,
-        last_assigned_id=department.last_assigned_id,
+        last_assigned_id=last_assigned_id if last_assigned_id is not None else department.last_assigned_id,
     )
     return assignment, users[assignment.user_id]
 
@@ -242,9 +243,12 @@ def active_ruleset() -> RuleSet:
 
 
 def forget_compiled_ruleset() -> None:
-    """Drop this process's compiled rules (tests simulate a fresh worker)."""
+    """Drop this process's compiled rules and routing set-up (tests simulate a fresh worker)."""
+    from .config import forget_routing_setup
+
     _compiled.clear()
     _triage_settings.clear()
+    forget_routing_setup()
 
 
 @dataclass(frozen=True)
@@ -276,33 +280,40 @@ def triage_settings() -> TriageSettings:
     return settings
 
 
-def case_for_routing(case_id: int):
-    """The case with its customer and what ``facts_for_case`` would count, in one query."""
+# Facts that cost a query of their own; read only when a rule looks at them.
+HISTORY_FIELDS = frozenset({"previous_cases", "previous_cases_30_days"})
+
+
+def case_for_routing(case_id: int, *, fields: frozenset[str] | None = None):
+    """The case with its customer, plus what ``facts_for_case`` would count.
+
+    ``fields``: the facts the rules read (``RuleSet.fields``); the customer's
+    history and the attachment flag are read only if a rule needs them
+    (None: always). Unread counts stay 0 in the facts, which nothing sees.
+    """
     from feedback.models import Attachment, Case
 
-    created_at = OuterRef("created_at")
-    history = (
-        Case.objects.filter(
-            customer_id=OuterRef("customer_id"),
-            created_at__gte=ExpressionWrapper(created_at - HISTORY_WINDOW, output_field=DateTimeField()),
-            created_at__lt=created_at,
+    needs = fields if fields is not None else HISTORY_FIELDS | {"has_attachments"}
+    case = Case.objects.select_related("customer").filter(pk=case_id).first()
+    if case is None:
+        return None
+    case.routing_previous_cases = case.routing_previous_cases_30_days = 0
+    case.routing_has_attachments = False
+    if needs & HISTORY_FIELDS:
+        # Two plain queries cost less to build than one with correlated subqueries.
+        counts = Case.objects.filter(
+            customer_id=case.customer_id,
+            created_at__gte=case.created_at - HISTORY_WINDOW,
+            created_at__lt=case.created_at,
+        ).aggregate(
+            last_90_days=Count("id"),
+            last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
         )
-        .order_by()
-        .values("customer_id")
-    )
-    recent = ExpressionWrapper(created_at - RECENT_HISTORY_WINDOW, output_field=DateTimeField())
-    return (
-        Case.objects.select_related("customer")
-        .annotate(
-            routing_previous_cases=Coalesce(Subquery(history.annotate(n=Count("id")).values("n")), 0),
-            routing_previous_cases_30_days=Coalesce(
-                Subquery(history.filter(created_at__gte=recent).annotate(n=Count("id")).values("n")), 0
-            ),
-            routing_has_attachments=Exists(Attachment.objects.filter(case_id=OuterRef("pk"))),
-        )
-        .filter(pk=case_id)
-        .first()
-    )
+        case.routing_previous_cases = counts["last_90_days"]
+        case.routing_previous_cases_30_days = counts["last_30_days"]
+    if "has_attachments" in needs:
+        case.routing_has_attachments = Attachment.objects.filter(case_id=case_id).exists()
+    return case
 
 
 def rule_specs(rules: QuerySet[Rule]) -> list[RuleSpec]:

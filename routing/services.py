@@ -14,18 +14,12 @@ from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
 
 from .assignment import REASON_ROUND_ROBIN, Assignment
-from .learning import live_triage
-from .models import AssignmentMode, Department, Notification, Rule, SLAPolicy, Tag
+from .config import Team, routing_setup
+from .learning import LiveModel
+from .models import AssignmentMode, Department, Notification, Rule
 from .notifiers import NOTIFIERS
 from .rules import Decision, Facts
-from .selectors import (
-    active_ruleset,
-    assignee_with_user,
-    case_for_routing,
-    facts_for_case,
-    fallback_department,
-    sla_calendar,
-)
+from .selectors import assignee_with_user, case_for_routing, facts_for_case
 from .sla import add_business_time
 from .triage import FALLBACK, MODEL, RULE, Triage, combine
 
@@ -42,28 +36,24 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     Safe to run twice: the case is claimed with a conditional update, so a
     second run (a retried or duplicated task) changes nothing and notifies
     nobody. Returns whether this call did the routing.
+
+    Cost (``tests/routing/test_route_queries.py``): the set-up comes from
+    ``routing_setup`` (one cache round trip); the case and its customer's
+    history are one read, the assignee one more, and the transaction writes
+    the claim, rule hit counts, tags, timeline and notifications with one
+    statement each.
     """
     now = now or timezone.now()
-    case = case_for_routing(case_id)
+    setup = routing_setup()
+    case = case_for_routing(case_id, fields=setup.ruleset.fields)
     if case is None or case.routed_at is not None:
         return False
     facts = facts_for_case(case, today=timezone.localdate(now))
-    decision = active_ruleset().evaluate(facts)
-    triage = _triage(decision, facts)
-    department = (
-        Department.objects.select_related("sla_policy__calendar").filter(slug=triage.department).first()
-        if triage.decided_by != FALLBACK
-        else None
-    ) or fallback_department()
-    policy = (
-        SLAPolicy.objects.select_related("calendar")
-        .prefetch_related("priority_targets")
-        .filter(name=decision.sla_policy)
-        .first()
-        if decision.sla_policy
-        else None
-    ) or department.sla_policy
-    calendar = sla_calendar(policy)
+    decision = setup.ruleset.evaluate(facts)
+    triage = _triage(decision, facts, setup.live)
+    team = (setup.team(triage.department) if triage.decided_by != FALLBACK else None) or setup.fallback
+    policy = (setup.policies.get(decision.sla_policy) if decision.sla_policy else None) or team.policy
+    calendar = policy.calendar
     people = set(decision.watchers) | set(decision.notify)
     active_ids = (
         set(get_user_model().objects.filter(pk__in=people, is_active=True).values_list("pk", flat=True))
@@ -76,10 +66,14 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
     priority = decision.priority or case.priority
     first_response_hours, resolution_hours = policy.targets_for(priority)
     with transaction.atomic():
-        assignment, owner = _assignee(department, now=now)
+        assignment, owner = _assignee(team, now=now)
         owner_name = owner.get_full_name() or owner.get_username()
-        claimed = Case.objects.filter(pk=case_id, routed_at__isnull=True).update(
-            department=department,
+        # The attempts read with the case are part of the claim: when it is
+        # the first, no notification of a routing of this case can exist yet.
+        claimed = Case.objects.filter(
+            pk=case_id, routed_at__isnull=True, routing_attempts=case.routing_attempts
+        ).update(
+            department_id=team.pk,
             owner=owner,
             priority=priority,
             status=Status.ROUTED if case.status == Status.NEW else case.status,
@@ -95,13 +89,19 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
             return False
         if assignment.reason == REASON_ROUND_ROBIN:
             # The next case goes to the member after this one.
-            Department.objects.filter(pk=department.pk).update(last_assigned=owner)
+            Department.objects.filter(pk=team.pk).update(last_assigned=owner)
         if decision.matches:
             # One UPDATE for every matched rule, in the claim's transaction.
             Rule.objects.filter(pk__in=[m.rule_id for m in decision.matches]).update(
                 hit_count=F("hit_count") + 1, last_matched_at=now
             )
-        case.tags.add(*Tag.objects.filter(slug__in=triage.tags))
+        tag_ids = [setup.tag_ids[slug] for slug in triage.tags if slug in setup.tag_ids]
+        if tag_ids:
+            # One INSERT; a tag already on the case (put there by staff meanwhile) is kept.
+            CaseTag = Case.tags.through
+            CaseTag.objects.bulk_create(
+                [CaseTag(case_id=case_id, tag_id=tag_id) for tag_id in tag_ids], ignore_conflicts=True
+            )
         if watchers:
             case.watchers.add(*watchers)
         CaseEvent.objects.bulk_create(
@@ -125,11 +125,11 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                     case=case,
                     kind=CaseEvent.Kind.ROUTED,
                     at=now,
-                    text=f"{department.name} → {assignment.describe(owner_name)}",
+                    text=f"{team.name} → {assignment.describe(owner_name)}",
                     data={
-                        "department": department.slug,
+                        "department": team.slug,
                         **assignment.as_dict(),
-                        "fallback": triage.decided_by == FALLBACK or department.slug != triage.department,
+                        "fallback": triage.decided_by == FALLBACK or team.slug != triage.department,
                         "sla_policy": policy.name,
                         "business_hours": calendar is not None,
                     },
@@ -137,19 +137,46 @@ def case_route(*, case_id: int, now: datetime | None = None) -> bool:
                 )
             ]
         )
-        told = {owner.pk}
-        notification_create(case_id=case_id, recipient_id=owner.pk, event="routed")
+        told = [(owner.pk, "routed")]
         for event, recipients in (("watching", watchers), ("rule_notify", notified)):
             for recipient_id in recipients:
-                if recipient_id not in told:
-                    told.add(recipient_id)
-                    notification_create(case_id=case_id, recipient_id=recipient_id, event=event)
+                if recipient_id not in {pk for pk, _event in told}:
+                    told.append((recipient_id, event))
+        if case.routing_attempts == 0:
+            _notifications_for_first_routing(case_id, told, webhooks=setup.webhooks)
+        else:
+            # Routed before (staff cleared it to run routing again): whoever was told then is not told twice.
+            for recipient_id, event in told:
+                notification_create(case_id=case_id, recipient_id=recipient_id, event=event)
     return True
 
 
-def _triage(decision: Decision, facts: Facts) -> Triage:
+def _notifications_for_first_routing(
+    case_id: int, told: list[tuple[int, str]], *, webhooks: dict[str, tuple[int, ...]]
+) -> None:
+    """Record the routing's notifications with one INSERT and queue them after commit.
+
+    Only for a case this transaction has claimed for its first routing: no
+    notification of its routing can exist yet, so nothing is looked up
+    first. People are emailed in one task; each webhook destination has its
+    own (own retries).
+    """
+    from .tasks import queue, send_notifications, send_webhook
+
+    emails = [staff_notification(case_id=case_id, event=event, recipient_id=pk) for pk, event in told]
+    hooks = [
+        webhook_notification(case_id=case_id, event=event, destination_id=destination_id)
+        for event in dict.fromkeys(event for _pk, event in told)
+        for destination_id in webhooks.get(event, ())
+    ]
+    created = Notification.objects.bulk_create(emails + hooks)
+    queue(send_notifications, [n.pk for n in created[: len(emails)]])
+    for notification in created[len(emails) :]:
+        queue(send_webhook, notification.pk)
+
+
+def _triage(decision: Decision, facts: Facts, live: LiveModel | None) -> Triage:
     """The rules' decision completed by the live triage model, if there is one."""
-    live = live_triage()
     if live is None:
         return combine(decision, None, fallback="")
     return combine(
@@ -196,16 +223,17 @@ def _triage_events(case: Case, triage: Triage, *, at: datetime) -> list[CaseEven
     ]
 
 
-def _assignee(department: Department, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:
+def _assignee(department: Department | Team, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:
     """Who in ``department`` gets the case; call it inside the transaction that records it."""
+    last_assigned_id = department.last_assigned_id
     if department.assignment_mode == AssignmentMode.ROUND_ROBIN:
         # Lock the department's turn, so two workers routing at once take turns.
-        department.last_assigned_id = (
+        last_assigned_id = (
             Department.objects.select_for_update()
             .values_list("last_assigned_id", flat=True)
             .get(pk=department.pk)
         )
-    return assignee_with_user(department, now=now)
+    return assignee_with_user(department, now=now, last_assigned_id=last_assigned_id)
 
 
 def case_reroute(
@@ -263,36 +291,86 @@ def case_reroute(
     return case
 
 
+def _notification_key(case_id: int, event: str, about: int | str | None, who: str) -> str:
+    # The key names case, event (and what it is about) and the person or destination.
+    return f"case:{case_id}:{event}:{about}:{who}" if about else f"case:{case_id}:{event}:{who}"
+
+
+def staff_notification(
+    *, case_id: int, event: str, recipient_id: int, about: int | str | None = None
+) -> Notification:
+    """An unsaved email notification to a staff member, with its unique key."""
+    return Notification(
+        key=_notification_key(case_id, event, about, f"user:{recipient_id}"),
+        case_id=case_id,
+        recipient_id=recipient_id,
+        event=event,
+        about=str(about or ""),
+        channel=Notification.Channel.EMAIL,
+    )
+
+
+def customer_notification(*, case_id: int, event: str, about: int | str | None = None) -> Notification:
+    """An unsaved email notification to the case's customer, with its unique key."""
+    return Notification(
+        key=_notification_key(case_id, event, about, "customer"),
+        case_id=case_id,
+        event=event,
+        about=str(about or ""),
+        channel=Notification.Channel.CUSTOMER_EMAIL,
+    )
+
+
+def webhook_notification(
+    *, case_id: int, event: str, destination_id: int, about: int | str | None = None
+) -> Notification:
+    """An unsaved webhook notification: one per destination, however many staff the event tells."""
+    return Notification(
+        key=_notification_key(case_id, event, about, f"webhook:{destination_id}"),
+        case_id=case_id,
+        event=event,
+        channel=Notification.Channel.WEBHOOK,
+        destination_id=destination_id,
+    )
+
+
 def notification_create(
-    *, case_id: int, event: str, recipient_id: int | None = None, about: int | str | None = None
+    *,
+    case_id: int,
+    event: str,
+    recipient_id: int | None = None,
+    about: int | str | None = None,
+    case_is_new: bool = False,
 ) -> Notification | None:
     """Record a notification and queue its sending after commit.
 
     ``recipient_id`` is a staff member; without it the case's customer is
     emailed. ``about`` names the event it is about when one case can have
     several (each reply). The key names case, event and person, so the same
-    notification can never be recorded — or sent — twice.
+    notification can never be recorded — or sent — twice. ``case_is_new``:
+    the case was created in this transaction, so nothing can be recorded
+    for it yet and the insert needs no savepoint to survive a duplicate.
     """
     from .tasks import queue, send_notification
 
-    who = f"user:{recipient_id}" if recipient_id else "customer"
-    key = f"case:{case_id}:{event}:{about}:{who}" if about else f"case:{case_id}:{event}:{who}"
-    channel = Notification.Channel.EMAIL if recipient_id else Notification.Channel.CUSTOMER_EMAIL
-    # Insert and let the unique key refuse a second one: no SELECT first.
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                key=key,
-                case_id=case_id,
-                recipient_id=recipient_id,
-                event=event,
-                about=str(about or ""),
-                channel=channel,
-            )
-    except IntegrityError:
-        if Notification.objects.filter(key=key).exists():
-            return None
-        raise
+    if recipient_id:
+        unsaved = staff_notification(case_id=case_id, event=event, recipient_id=recipient_id, about=about)
+    else:
+        unsaved = customer_notification(case_id=case_id, event=event, about=about)
+    key = unsaved.key
+    if case_is_new:
+        unsaved.save(force_insert=True)
+        notification = unsaved
+    else:
+        # Insert and let the unique key refuse a second one: no SELECT first.
+        try:
+            with transaction.atomic():
+                unsaved.save(force_insert=True)
+                notification = unsaved
+        except IntegrityError:
+            if Notification.objects.filter(key=key).exists():
+                return None
+            raise
     queue(send_notification, notification.pk)
     if recipient_id:
         from .webhooks import webhook_notifications_create
@@ -313,7 +391,11 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
     )
     if claimed != 1:
         return False
-    notification = Notification.objects.select_related("case", "recipient").get(pk=notification_id)
+    # What every notifier reads, in one query: the case with its customer and
+    # department, the staff recipient with their language preference.
+    notification = Notification.objects.select_related(
+        "case__customer", "case__department", "recipient__cx_preference", "destination"
+    ).get(pk=notification_id)
     try:
         NOTIFIERS[notification.channel].notify(notification)
     except Exception as exc:

@@ -1,10 +1,21 @@
-"""Keep every worker's compiled rules fresh: any change to a rule bumps the
-rule set version that ``routing.selectors.active_ruleset`` checks."""
+"""Keep every worker's routing set-up fresh: any change to a rule, department,
+SLA policy, calendar, tag or webhook destination bumps the version that
+``routing.config.routing_setup`` and ``routing.selectors.active_ruleset`` check."""
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import Department, Rule, RuleCondition, SLAPolicy, Tag
+from .models import (
+    BusinessCalendar,
+    Department,
+    Holiday,
+    Rule,
+    RuleCondition,
+    SLAPolicy,
+    SLATarget,
+    Tag,
+    WebhookDestination,
+)
 from .selectors import ruleset_changed
 
 
@@ -22,8 +33,9 @@ def connect() -> None:
     """Called once from ``RoutingConfig.ready``."""
     uid = "routing.signals.rules_changed"
     # Rules name their department, SLA policy and tags: renaming those
-    # changes the compiled rules too.
-    for model in (Rule, RuleCondition, Department, SLAPolicy, Tag):
+    # changes the compiled rules too; the rest is what routing reads per case.
+    watched = (Rule, RuleCondition, Department, SLAPolicy, SLATarget, BusinessCalendar, Holiday, Tag)
+    for model in (*watched, WebhookDestination):
         post_save.connect(rules_changed, sender=model, dispatch_uid=f"{uid}.save.{model.__name__}")
         post_delete.connect(rules_changed, sender=model, dispatch_uid=f"{uid}.delete.{model.__name__}")
     for relation in (Rule.add_tags, Rule.add_watchers, Rule.notify_users):

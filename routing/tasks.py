@@ -46,6 +46,16 @@ def send_notification(notification_id: int) -> bool:
     return services.notification_send(notification_id=notification_id)
 
 
+@shared_task(**RETRY)
+def send_notifications(notification_ids: list[int]) -> int:
+    """Send the emails one event causes (the owner and watchers of a routing) in one task.
+
+    Each is claimed on its own, so a retry after one failed sends only
+    those still pending. Returns how many this run sent.
+    """
+    return sum(services.notification_send(notification_id=pk) for pk in notification_ids)
+
+
 @shared_task(bind=True, **RETRY)
 def send_webhook(self: Task, notification_id: int) -> bool:
     from .webhooks import webhook_send

@@ -19,6 +19,7 @@ from feedback.models import CaseEvent
 
 from .models import Notification, WebhookDestination
 from .notifiers import NOTIFIERS, WebhookError
+from .signals import rules_changed
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,16 @@ def webhook_notifications_create(*, case_id: int, event: str, about: str | None 
     The key names case, event and destination, so several staff told about
     the same event (three executives) still make one webhook each.
     """
+    from .services import webhook_notification
     from .tasks import queue, send_webhook
 
     created_ones = []
     for destination in subscribed_destinations(event):
-        base = f"case:{case_id}:{event}:{about}" if about else f"case:{case_id}:{event}"
+        unsaved = webhook_notification(
+            case_id=case_id, event=event, destination_id=destination.pk, about=about
+        )
         notification, created = Notification.objects.get_or_create(
-            key=f"{base}:webhook:{destination.pk}",
+            key=unsaved.key,
             defaults={
                 "case_id": case_id,
                 "event": event,
@@ -121,6 +125,9 @@ def webhook_failed(*, notification_id: int, error: str, now: datetime | None = N
             disabled_at__isnull=True,
             consecutive_failures__gte=settings.CX_WEBHOOK_DISABLE_AFTER,
         ).update(disabled_at=now)
+        if switched_off:
+            # update() sends no signal: tell the workers' routing set-up directly.
+            rules_changed()
     if switched_off:
         log.warning(
             "Webhook destination %s switched off after repeated failures: %s",

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import WebhookDestination
+from ..signals import rules_changed
 
 
 @admin.register(WebhookDestination)
@@ -18,3 +19,5 @@ class WebhookDestinationAdmin(admin.ModelAdmin):
     def switch_on(self, request, queryset):
         # After fixing the endpoint: failures so far no longer count.
         queryset.update(active=True, disabled_at=None, consecutive_failures=0, last_error="")
+        # update() sends no signal: tell the workers' routing set-up directly.
+        rules_changed()

@@ -160,6 +160,8 @@ class RuleSet:
 
     def __init__(self, specs: Iterable[RuleSpec]):
         self.rules = [_compile(spec) for spec in specs]
+        # The facts some rule reads: routing skips counting what none does.
+        self.fields = frozenset(cond.field for rule in self.rules for cond in rule.conditions)
         # Per text field: exact terms by word count, prefix terms by word count.
         exact: dict[str, dict[int, set[str]]] = {}
         prefix: dict[str, dict[int, set[str]]] = {}

@@ -116,13 +116,13 @@ class TestCaseRoute:
         # Another worker routes the case between our read and our claim.
         from routing import services
 
-        real_ruleset = services.active_ruleset
+        real_setup = services.routing_setup
 
         def route_meanwhile():
             type(late_case).objects.filter(pk=late_case.pk).update(routed_at=NOW)
-            return real_ruleset()
+            return real_setup()
 
-        with mock.patch.object(services, "active_ruleset", side_effect=route_meanwhile):
+        with mock.patch.object(services, "routing_setup", side_effect=route_meanwhile):
             assert case_route(case_id=late_case.pk, now=NOW) is False
 
         assert Notification.objects.count() == 0
@@ -146,7 +146,7 @@ class TestCaseRoute:
         case = CaseFactory(message="Mi pedido no ha llegado")
         ruleset = RuleSet([RuleSpec(id=1, name="Gone", add_tags=("x",), set_department="warehouse")])
 
-        with mock.patch("routing.services.active_ruleset", return_value=ruleset):
+        with mock.patch("routing.config.RuleSet", return_value=ruleset):
             case_route(case_id=case.pk, now=NOW)
 
         case.refresh_from_db()
@@ -206,7 +206,7 @@ class TestRuleActions:
     def test_an_unknown_sla_policy_keeps_the_department_one(self, late_case):
         # A policy deleted since the rule set was compiled.
         ruleset = RuleSet([RuleSpec(id=1, name="Gone", set_department="logistics", set_sla_policy="gone")])
-        with mock.patch("routing.services.active_ruleset", return_value=ruleset):
+        with mock.patch("routing.config.RuleSet", return_value=ruleset):
             self.route(late_case)
 
         assert late_case.first_response_due_at == NOW + timedelta(hours=8)
