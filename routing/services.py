@@ -394,7 +394,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
     # What every notifier reads, in one query: the case with its customer and
     # department, the staff recipient with their language preference.
     notification = Notification.objects.select_related(
-        "case__customer", "case__department", "recipient__cx_preference", "destination"
+        "case__customer", "case__department", "recipient__cx_preference"
     ).get(pk=notification_id)
     try:
         NOTIFIERS[notification.channel].notify(notification)
