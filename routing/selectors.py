@@ -75,11 +75,22 @@ def promised_first_response() -> Promise | None:
     department's first-response target; with a calendar on its policy the
     hours are business hours, and the customer is told so.
     """
-    department = Department.objects.filter(is_fallback=True).select_related("sla_policy").first()
-    if department is None:
-        return None
-    policy = department.sla_policy
-    return Promise(hours=policy.first_response_hours, business_hours=policy.calendar_id is not None)
+    # Read once per process and per set-up version: every acknowledgement and
+    # thanks page quotes it, and saving a department or policy bumps the version.
+    version = _ruleset_version()
+    if version not in _promises:
+        department = Department.objects.filter(is_fallback=True).select_related("sla_policy").first()
+        policy = department.sla_policy if department else None
+        _promises.clear()
+        _promises[version] = (
+            Promise(hours=policy.first_response_hours, business_hours=policy.calendar_id is not None)
+            if policy
+            else None
+        )
+    return _promises[version]
+
+
+_promises: dict[str, Promise | None] = {}
 
 
 def promised_first_response_hours() -> int | None:
@@ -248,6 +259,7 @@ def forget_compiled_ruleset() -> None:
 
     _compiled.clear()
     _triage_settings.clear()
+    _promises.clear()
     forget_routing_setup()
 
 
