@@ -18,33 +18,22 @@ Target (issue 4): p95 <= 500 ms at 20 submissions/s, no case lost.
 
 import argparse
 import contextlib
-import http.cookiejar
 import os
-import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench._common import Customers, percentile, submit_steadily  # noqa: E402
 from cxportal.runner import free_port, http_ok  # noqa: E402
 
 BANNER = "CX Portal is running."
-MESSAGES = [
-    "Mi pedido {n} no ha llegado, lleva 5 días de retraso",
-    "El paquete {n} llegó roto, la caja estaba aplastada",
-    "Me han cobrado dos veces el pedido {n}",
-    "My order {n} is late, it was promised last week",
-]
 
 
 def start_portal(database_url: str, var_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -91,94 +80,6 @@ def stop_portal(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-
-class Customer:
-    """A browser on loopback: one CSRF cookie, then form posts (redirects not followed)."""
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), self.NoRedirect()
-        )
-        with self.opener.open(f"{url}/feedback/new/", timeout=30) as response:
-            page = response.read().decode()
-        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-
-    def submit(self, n: int) -> str:
-        data = urllib.parse.urlencode(
-            {
-                "csrfmiddlewaretoken": self.token,
-                "kind": "complaint",
-                "subject": f"Bench {n}",
-                "message": MESSAGES[n % len(MESSAGES)].format(n=n),
-                "order_reference": str(n),
-                "name": "Bench Customer",
-                "email": f"bench{n}@example.com",
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{self.url}/feedback/new/", data=data, headers={"Referer": f"{self.url}/feedback/new/"}
-        )
-        try:
-            self.opener.open(request, timeout=30)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 302:
-                return exc.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-            raise
-        raise RuntimeError("the form did not redirect to the thanks page")
-
-
-def submit_steadily(
-    url: str, rate: float, seconds: float, workers: int
-) -> tuple[list[str], list[float], int]:
-    """Submit ``rate`` cases per second for ``seconds``; the references, HTTP times and errors."""
-    local = threading.local()
-    references: list[str] = []
-    http_times: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-
-    def one(n: int) -> None:
-        nonlocal errors
-        if not hasattr(local, "customer"):
-            local.customer = Customer(url)
-        started = time.monotonic()
-        try:
-            reference = local.customer.submit(n)
-        except Exception as exc:
-            with lock:
-                errors += 1
-            print(f"submission {n} failed: {exc}", file=sys.stderr)
-            return
-        with lock:
-            references.append(reference)
-            http_times.append(time.monotonic() - started)
-
-    total = int(rate * seconds)
-    start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n in range(total):
-            # A steady schedule, not "as fast as possible": the n-th case leaves at n/rate.
-            delay = start + n / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(one, n)
-    return references, http_times, errors
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
 def measure(references: list[str], drain: float) -> tuple[list[float], list[str]]:
@@ -228,7 +129,8 @@ def main() -> int:
 
         django.setup()
         print(f"Submitting {args.rate:g}/s for {args.seconds:g} s to {url} ...", flush=True)
-        references, http_times, errors = submit_steadily(url, args.rate, args.seconds, args.threads)
+        run = submit_steadily(Customers(url, args.threads), args.rate, args.seconds)
+        references, http_times, errors = run.references, run.http_times, run.errors
         latencies, missing = measure(references, args.drain)
     finally:
         if process:

@@ -112,22 +112,80 @@ TEMPLATES = [
 # PostgreSQL; SQLite builds it on its key alone, which is what we want there.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web server and the Celery worker write to one SQLite file at once:
-    # WAL lets readers go on during a write, IMMEDIATE transactions take the
-    # write lock up front (no "database is locked" upgrade failures), and the
-    # timeout makes a writer wait its turn instead of failing.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # A file, not :memory:, so a real worker process can open the test database.
-    DATABASES["default"]["TEST"] = {"NAME": env.str("CX_TEST_DB", default=str(VAR_DIR / "test_db.sqlite3"))}
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+POSTGRESQL = "django.db.backends.postgresql"
+
+
+def _database(env: environ.Env) -> dict:
+    """DATABASES["default"] from DATABASE_URL and the DATABASE_* / CONN_MAX_AGE switches.
+
+    PostgreSQL (production):
+
+    * ``DATABASE_POOL_MAX_SIZE`` > 0 gives each process its own psycopg pool
+      of at most that many connections (Django's built-in pool); 0, the
+      default, keeps one persistent connection per process (``CONN_MAX_AGE``,
+      60 s). Size it so that every process's pool together stays below the
+      server's ``max_connections``: a gunicorn sync worker or a Celery pool
+      process runs one request or task at a time and needs 1 or 2.
+      ``DATABASE_POOL_MIN_SIZE`` (1) connections are kept open;
+      ``DATABASE_POOL_TIMEOUT`` (10 s) is how long a request waits for a
+      free connection before failing.
+    * ``DATABASE_STATEMENT_TIMEOUT_MS`` (30000; 0 turns it off) ends any
+      statement that runs longer, so one runaway query cannot hold a web
+      process or a worker, and its locks, indefinitely.
+
+    SQLite (development, tests) ignores both.
+    """
+    database = env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server and the Celery worker write to one SQLite file at once:
+        # WAL lets readers go on during a write, IMMEDIATE transactions take the
+        # write lock up front (no "database is locked" upgrade failures), and the
+        # timeout makes a writer wait its turn instead of failing.
+        database["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # A file, not :memory:, so a real worker process can open the test database.
+        database["TEST"] = {"NAME": env.str("CX_TEST_DB", default=str(VAR_DIR / "test_db.sqlite3"))}
+        return database
+    options = database.setdefault("OPTIONS", {})
+    # A dead connection (server restarted, backend terminated) is replaced
+    # before use instead of failing the request or task that picks it up.
+    database["CONN_HEALTH_CHECKS"] = True
+    pool_max_size = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+    if pool_max_size > 0 and database["ENGINE"] == POSTGRESQL:
+        pool_min_size = env.int("DATABASE_POOL_MIN_SIZE", default=1)
+        if not 0 <= pool_min_size <= pool_max_size:
+            raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE must be between 0 and DATABASE_POOL_MAX_SIZE.")
+        # Django refuses persistent connections with a pool: the pool keeps them.
+        if env.int("CONN_MAX_AGE", default=0) != 0:
+            raise ImproperlyConfigured(
+                "CONN_MAX_AGE must be 0 (or unset) when DATABASE_POOL_MAX_SIZE is set."
+            )
+        database["CONN_MAX_AGE"] = 0
+        options["pool"] = {
+            "min_size": pool_min_size,
+            "max_size": pool_max_size,
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
+    if statement_timeout < 0:
+        raise ImproperlyConfigured(
+            "DATABASE_STATEMENT_TIMEOUT_MS must be 0 (off) or a number of milliseconds."
+        )
+    if statement_timeout and database["ENGINE"] == POSTGRESQL:
+        # Sent at connection time (libpq "options"), after any the URL carries.
+        given = options.get("options", "")
+        options["options"] = f"{given} -c statement_timeout={statement_timeout}".strip()
+    if not options:
+        del database["OPTIONS"]
+    return database
+
+
+DATABASES = {"default": _database(env)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -195,7 +253,30 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # A killed worker's task is redelivered; tasks are idempotent, so a redo is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Workers per queue (the Procfile's lines; the concurrency comes from the
+# environment there):
+# * routing: CPU-bound (rules engine, triage model, a few statements per
+#   case), so one pool process per core (ROUTING_CONCURRENCY = cores) and
+#   more machines or worker processes for more throughput. Prefetch 1 with
+#   late acknowledgement: a process holds one unacknowledged case at a time,
+#   so a busy or dead process never sits on a queue of cases another could
+#   route, and a killed one loses at most that one, redelivered.
+# * notifications: I/O-bound (SMTP, webhooks; a slow endpoint waits up to
+#   CX_WEBHOOK_TIMEOUT), so more processes than cores
+#   (NOTIFICATION_CONCURRENCY, 2-4 per core); prefetch 1 too, so one slow
+#   destination delays only the task it is running.
+# * periodic: concurrency 1. Sweeps, escalation, roll-ups, retraining and
+#   the mailbox poll are idempotent but heavy; one at a time keeps them off
+#   the cores the other queues need, and exactly one beat feeds them.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django integration closes the database connection around every
+# task; on PostgreSQL each task would then start a new server process
+# (several milliseconds of CPU) and a per-process pool would be thrown away.
+# cxportal/celery.py instead treats each task like a web request
+# (CONN_MAX_AGE or the pool, health check, a broken connection replaced);
+# the integration still closes everything every CELERY_DB_REUSE_MAX tasks
+# (0: around every task, Celery's default).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000) or None
 # Redis redelivers an unacknowledged task after this long; it must exceed the
 # longest task, and it bounds how long a task from a dead worker waits.
 # Tests that kill a worker set it low (CX_VISIBILITY_TIMEOUT) to see the redelivery.
@@ -224,6 +305,7 @@ CELERY_TASK_DEFAULT_QUEUE = "periodic"
 CELERY_TASK_ROUTES = {
     "routing.tasks.route_case": {"queue": "routing"},
     "routing.tasks.send_notification": {"queue": "notifications"},
+    "routing.tasks.send_notifications": {"queue": "notifications"},
     # A slow or dead webhook endpoint waits with the emails, never with routing.
     "routing.tasks.send_webhook": {"queue": "notifications"},
     "routing.tasks.escalate_overdue": {"queue": "periodic"},

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -384,25 +384,29 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
     """Send one pending notification. Returns False if it is not ours to send.
 
     The pending -> sending update claims it before the side effect: two
-    workers given the same task cannot both send it.
+    workers given the same task cannot both send it. Everything the
+    notifier reads is read before the claim, so a database failure then
+    leaves it pending for the retry; one after the claim gives it back.
     """
+    # What every notifier reads, in one query: the case with its customer and
+    # department, the staff recipient with their language preference.
+    notification = (
+        Notification.objects.select_related("case__customer", "case__department", "recipient__cx_preference")
+        .filter(pk=notification_id, status=Notification.Status.PENDING)
+        .first()
+    )
+    if notification is None:
+        return False
     claimed = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
         status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
     )
     if claimed != 1:
         return False
-    # What every notifier reads, in one query: the case with its customer and
-    # department, the staff recipient with their language preference.
-    notification = Notification.objects.select_related(
-        "case__customer", "case__department", "recipient__cx_preference"
-    ).get(pk=notification_id)
     try:
         NOTIFIERS[notification.channel].notify(notification)
     except Exception as exc:
         # Not sent: give it back so the retry (or the sweep) can try again.
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.PENDING, last_error=str(exc)[:2000]
-        )
+        _give_back(notification_id, error=str(exc))
         raise
     now = now or timezone.now()
     with transaction.atomic():
@@ -417,3 +421,18 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
             data={"notification": notification.key},
         )
     return True
+
+
+def _give_back(notification_id: int, *, error: str) -> None:
+    """Mark an unsent notification pending again, on a new connection if the old one died."""
+    for attempt in (1, 2):
+        try:
+            Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
+                status=Notification.Status.PENDING, last_error=error[:2000]
+            )
+            return
+        except DatabaseError:
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            # The failure may have been the connection itself (a restarted server).
+            connection.close()

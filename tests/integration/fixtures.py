@@ -15,11 +15,12 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from cxportal.runner import free_port, smtp_sink_command, wait_for_port
 
-from .parts import BASE_DIR, CeleryWorker, RedisServer, database_url, point_celery_at, stop_process
+from .parts import BASE_DIR, CeleryWorker, RedisServer, cache_url, database_url, point_celery_at, stop_process
 
 _SHARED = pytest.StashKey[dict]()
 # Lines for the end of the run ("submission -> email: 0.4 s"), printed by conftest.
@@ -67,6 +68,15 @@ def celery_worker(request, django_db_setup, redis_server, tmp_path_factory) -> C
 def real_celery(celery_worker, redis_server, settings) -> Iterator[CeleryWorker]:
     """This process publishes to the real broker; the worker's log is printed on teardown."""
     settings.REDIS_URL = redis_server.url
+    # The worker's cache, shared: an edit here (a rule, a department) bumps
+    # the routing set-up version the worker checks, as across real machines.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": cache_url(redis_server.url),
+        }
+    }
+    cache.clear()
     for message in celery_worker.mail_dir.iterdir():
         message.unlink()
     start = celery_worker.log_size()

@@ -81,6 +81,11 @@ class RedisServer:
         stop_process(self.process, grace=5)
 
 
+def cache_url(broker_url: str) -> str:
+    """Redis database 1 of the broker's server: flushing the cache never drops queued tasks."""
+    return broker_url.rsplit("/", 1)[0] + "/1"
+
+
 @dataclass
 class CeleryWorker:
     process: subprocess.Popen
@@ -104,14 +109,17 @@ class CeleryWorker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cxportal.settings",
-            "REDIS_URL": broker_url,
+            # The cache on the broker's server, another database: routing's
+            # set-up version lives there, shared with the test process as in
+            # production (see the real_celery fixture).
+            "REDIS_URL": cache_url(broker_url),
             "CELERY_BROKER_URL": broker_url,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "DATABASE_URL": database_url,
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(mail_dir),
             "SECRET_KEY": "tests-only-not-secret",
-            "CX_REDIS_CACHE": "0",
+            "CX_REDIS_CACHE": "1",
             "CX_VAR_DIR": str(directory / "var"),
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
