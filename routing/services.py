@@ -1,11 +1,13 @@
 """Writes of the routing side: route a case, send a notification."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import Error as DatabaseFailure
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -409,30 +411,44 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> b
         _give_back(notification_id, error=str(exc))
         raise
     now = now or timezone.now()
-    with transaction.atomic():
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.SENT, sent_at=now, last_error=""
-        )
-        CaseEvent.objects.create(
-            case_id=notification.case_id,
-            kind=CaseEvent.Kind.NOTIFIED,
-            at=now,
-            text=notification.recipient.email if notification.recipient else "customer",
-            data={"notification": notification.key},
-        )
+
+    def record_sent() -> None:
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification_id).update(
+                status=Notification.Status.SENT, sent_at=now, last_error=""
+            )
+            CaseEvent.objects.create(
+                case_id=notification.case_id,
+                kind=CaseEvent.Kind.NOTIFIED,
+                at=now,
+                text=notification.recipient.email if notification.recipient else "customer",
+                data={"notification": notification.key},
+            )
+
+    _on_a_live_connection(record_sent)
     return True
 
 
 def _give_back(notification_id: int, *, error: str) -> None:
-    """Mark an unsent notification pending again, on a new connection if the old one died."""
-    for attempt in (1, 2):
-        try:
-            Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-                status=Notification.Status.PENDING, last_error=error[:2000]
-            )
-            return
-        except DatabaseError:
-            if attempt == 2 or connection.in_atomic_block:
-                raise
-            # The failure may have been the connection itself (a restarted server).
-            connection.close()
+    """Mark an unsent notification pending again."""
+    _on_a_live_connection(
+        lambda: Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
+            status=Notification.Status.PENDING, last_error=error[:2000]
+        )
+    )
+
+
+def _on_a_live_connection(write: Callable[[], object]) -> None:
+    """Run ``write``; if the database connection failed, once more on a new one.
+
+    After a message went out (or failed to), its outcome must be recorded:
+    a connection dropped meanwhile (a restarted server, a terminated
+    backend) would otherwise leave the notification "sending" for good.
+    """
+    try:
+        write()
+    except DatabaseFailure:
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        write()

@@ -6,6 +6,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import OperationalError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -364,6 +365,22 @@ class TestNotificationSend:
         assert notification_send(notification_id=notification.pk) is True
         notification.refresh_from_db()
         assert (notification.status, notification.last_error, notification.attempts) == ("sent", "", 2)
+        assert len(mail.outbox) == 1
+
+    def test_a_database_failure_before_the_claim_leaves_it_pending(self, notification):
+        # The database went away while the notification was being read: the
+        # retry must find it still pending, not claimed by a send that never ran.
+        with (
+            mock.patch(
+                "routing.services.Notification.objects.select_related", side_effect=OperationalError("gone")
+            ),
+            pytest.raises(OperationalError),
+        ):
+            notification_send(notification_id=notification.pk)
+
+        notification.refresh_from_db()
+        assert (notification.status, notification.attempts) == (Notification.Status.PENDING, 0)
+        assert notification_send(notification_id=notification.pk) is True
         assert len(mail.outbox) == 1
 
     def test_a_notification_being_sent_elsewhere_is_left_alone(self, notification):
