@@ -12,7 +12,7 @@ and keeps it until either of two tokens in the cache changes:
 * the live triage model's version (``routing.learning.LIVE_KEY``).
 
 Both are read with one cache round trip per case. With the cache down the
-database answers (``_ruleset_version_in_database``): routing must not fail
+database answers (``ruleset_version_in_database``): routing must not fail
 because Redis is. Who gets the case (members, absences, workload) is not
 kept here: it is read per case, in the routing transaction.
 """
@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from .learning import LIVE_KEY, LiveModel, live_version_in_database, load_live_model
 from .models import Department, Rule, SLAPolicy, Tag, WebhookDestination
 from .rules import RuleSet
-from .selectors import RULESET_VERSION_KEY, _ruleset_version, _ruleset_version_in_database, rule_specs
+from .selectors import RULESET_VERSION_KEY, rule_specs, ruleset_version, ruleset_version_in_database
 from .sla import Calendar
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class RoutingSetup:
     thresholds: dict[str, float]  # department slug -> the model's least confidence to route there
     # Active, switched-on webhook destinations by event they asked for.
     webhooks: dict[str, tuple[int, ...]]
-    live: object | None  # routing.learning.LiveModel, or None before the first model
+    live: LiveModel | None  # None before the first model
 
     def team(self, slug: str) -> Team | None:
         return self.teams.get(slug)
@@ -98,17 +99,15 @@ def forget_routing_setup() -> None:
 
 
 def _versions() -> tuple[str, int | None]:
-    from .learning import LIVE_KEY, live_version_in_database
-
     try:
         found = cache.get_many([RULESET_VERSION_KEY, LIVE_KEY])
     except Exception as exc:
         # One line, not a traceback: an outage would otherwise flood the log.
         log.warning("Cache unreachable (%s); reading the routing set-up version from the database.", exc)
-        return "db:" + _ruleset_version_in_database(), live_version_in_database() or None
+        return "db:" + ruleset_version_in_database(), live_version_in_database() or None
     version = found.get(RULESET_VERSION_KEY)
     # First use, or the cache was flushed: start the token every process adopts.
-    version = f"cache:{version}" if version is not None else _ruleset_version()
+    version = f"cache:{version}" if version is not None else ruleset_version()
     live_version = found.get(LIVE_KEY)
     if live_version is None:
         live_version = live_version_in_database()
@@ -116,8 +115,6 @@ def _versions() -> tuple[str, int | None]:
 
 
 def _build(live_version: int | None) -> RoutingSetup:
-    from .learning import load_live_model
-
     policies = {}
     for policy in SLAPolicy.objects.select_related("calendar").prefetch_related(
         "priority_targets", "calendar__holidays"

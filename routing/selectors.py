@@ -77,7 +77,7 @@ def promised_first_response() -> Promise | None:
     """
     # Read once per process and per set-up version: every acknowledgement and
     # thanks page quotes it, and saving a department or policy bumps the version.
-    version = _ruleset_version()
+    version = ruleset_version()
     if version not in _promises:
         department = Department.objects.filter(is_fallback=True).select_related("sla_policy").first()
         policy = department.sla_policy if department else None
@@ -183,7 +183,7 @@ def assignee_with_user(
     return assignment, users[assignment.user_id]
 
 
-def _ruleset_version() -> str:
+def ruleset_version() -> str:
     """A token that changes whenever the rules do, read with one cache GET.
 
     Every worker process compares it with the token its compiled rule set
@@ -203,11 +203,11 @@ def _ruleset_version() -> str:
         log.warning("Cache unreachable (%s); checking the rule set version in the database.", exc)
         version = None
     if version is None:
-        return "db:" + _ruleset_version_in_database()
+        return "db:" + ruleset_version_in_database()
     return f"cache:{version}"
 
 
-def _ruleset_version_in_database() -> str:
+def ruleset_version_in_database() -> str:
     # Any save bumps updated_at, a delete changes the count.
     stamp = Rule.objects.aggregate(n=Count("id"), last=Max("updated_at"))
     return f"{stamp['n']}:{stamp['last'].isoformat() if stamp['last'] else ''}"
@@ -245,7 +245,7 @@ _compiled: dict[str, RuleSet] = {}
 
 def active_ruleset() -> RuleSet:
     """The enabled rules, compiled once per process and per rule-set version."""
-    version = _ruleset_version()
+    version = ruleset_version()
     ruleset = _compiled.get(version)
     if ruleset is None:
         _compiled.clear()
@@ -279,7 +279,7 @@ def triage_settings() -> TriageSettings:
     edited threshold reaches every worker on its next case, as rules do,
     without a query per case.
     """
-    version = _ruleset_version()
+    version = ruleset_version()
     settings = _triage_settings.get(version)
     if settings is None:
         departments = list(Department.objects.values_list("slug", "triage_threshold", "is_fallback"))
@@ -313,19 +313,25 @@ def case_for_routing(case_id: int, *, fields: frozenset[str] | None = None):
     case.routing_has_attachments = False
     if needs & HISTORY_FIELDS:
         # Two plain queries cost less to build than one with correlated subqueries.
-        counts = Case.objects.filter(
-            customer_id=case.customer_id,
-            created_at__gte=case.created_at - HISTORY_WINDOW,
-            created_at__lt=case.created_at,
-        ).aggregate(
-            last_90_days=Count("id"),
-            last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
-        )
-        case.routing_previous_cases = counts["last_90_days"]
-        case.routing_previous_cases_30_days = counts["last_30_days"]
+        case.routing_previous_cases, case.routing_previous_cases_30_days = _customer_history(case)
     if "has_attachments" in needs:
         case.routing_has_attachments = Attachment.objects.filter(case_id=case_id).exists()
     return case
+
+
+def _customer_history(case) -> tuple[int, int]:
+    """The customer's cases before ``case``: in the last 90 days and in the last 30."""
+    from feedback.models import Case
+
+    counts = Case.objects.filter(
+        customer_id=case.customer_id,
+        created_at__gte=case.created_at - HISTORY_WINDOW,
+        created_at__lt=case.created_at,
+    ).aggregate(
+        last_90_days=Count("id"),
+        last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
+    )
+    return counts["last_90_days"], counts["last_30_days"]
 
 
 def rule_specs(rules: QuerySet[Rule]) -> list[RuleSpec]:
@@ -357,7 +363,6 @@ def rule_spec(rule: Rule) -> RuleSpec:
 
 def facts_for_case(case, *, today: date) -> Facts:
     """What the rules engine may know about ``case`` on ``today``."""
-    from feedback.models import Case
 
     days_late = None
     if case.promised_delivery_date:
@@ -368,15 +373,7 @@ def facts_for_case(case, *, today: date) -> Facts:
         last_90_days, last_30_days = case.routing_previous_cases, case.routing_previous_cases_30_days
         has_attachments = case.routing_has_attachments
     else:
-        previous = Case.objects.filter(
-            customer_id=case.customer_id,
-            created_at__gte=case.created_at - HISTORY_WINDOW,
-            created_at__lt=case.created_at,
-        ).aggregate(
-            last_90_days=Count("id"),
-            last_30_days=Count("id", filter=Q(created_at__gte=case.created_at - RECENT_HISTORY_WINDOW)),
-        )
-        last_90_days, last_30_days = previous["last_90_days"], previous["last_30_days"]
+        last_90_days, last_30_days = _customer_history(case)
         has_attachments = case.attachments.exists()
     return Facts(
         subject=case.subject,
