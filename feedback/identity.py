@@ -139,6 +139,19 @@ def customer_resolve(
     and the mailbox lands on one customer. Details the customer gives fill
     blanks and become further identities; they never overwrite what is known.
     """
+    return customer_resolve_or_create(
+        name=name, email=email, phone=phone, customer_number=customer_number, language=language
+    )[0]
+
+
+def customer_resolve_or_create(
+    *, name: str, email: str = "", phone: str = "", customer_number: str = "", language: str = "es"
+) -> tuple[Customer, bool]:
+    """``customer_resolve``, and whether the customer was created by this call.
+
+    A new customer has no history (consents, cases) to look up; intake uses
+    the flag to skip those reads.
+    """
     email, phone = normalise_email(email), normalise_phone(phone)
     customer_number = customer_number.strip()
     pairs = identities_of(email=email, phone=phone, customer_number=customer_number)
@@ -149,9 +162,10 @@ def customer_resolve(
                 customer = Customer.objects.create(
                     name=name, email=email, phone=phone, customer_number=customer_number, language=language
                 )
-                for kind, value in pairs:
-                    CustomerIdentity.objects.create(customer=customer, kind=kind, value=value)
-            return customer
+                CustomerIdentity.objects.bulk_create(
+                    [CustomerIdentity(customer=customer, kind=kind, value=value) for kind, value in pairs]
+                )
+            return customer, True
         except IntegrityError:
             # Another submission from the same person made them first: use theirs.
             customer = _found_and_locked(email=email, phone=phone, customer_number=customer_number)
@@ -170,7 +184,7 @@ def customer_resolve(
     if changed:
         customer.save(update_fields=changed)
     identities_add(customer=customer, pairs=pairs)
-    return customer
+    return customer, False
 
 
 def _found_and_locked(*, email: str, phone: str, customer_number: str) -> Customer | None:

@@ -19,7 +19,7 @@ from cxportal.errors import ApplicationError
 from routing.selectors import works_in_department_q
 from routing.services import notification_create
 
-from .identity import customer_resolve
+from .identity import customer_resolve_or_create
 from .models import (
     TRANSITIONS,
     Attachment,
@@ -79,7 +79,7 @@ def case_create(
             _("Give an email address or a phone number so we can answer you."), code="no_contact"
         )
     with transaction.atomic():
-        customer = customer_resolve(
+        customer, customer_is_new = customer_resolve_or_create(
             name=name, email=email, phone=phone, customer_number=customer_number, language=language
         )
         case = Case.objects.create(
@@ -102,7 +102,9 @@ def case_create(
         case.reference = f"{settings.CX_REFERENCE_PREFIX}-{timezone.localdate(now).year}-{case.pk:06d}"
         case.save(update_fields=["reference"])
         if consents:
-            consent_update(customer=customer, choices=consents, source=channel, now=now)
+            consent_update(
+                customer=customer, choices=consents, source=channel, now=now, customer_is_new=customer_is_new
+            )
         created = CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.CREATED,
@@ -114,8 +116,10 @@ def case_create(
         )
         attachments_store(case=case, event=created, files=attachments, now=now)
         # Not for past cases imported to be routed: the customer heard from us back then.
+        # Sent with the first routing's emails (one task per case fewer); if routing
+        # is held up, the notification sweep sends it a minute later.
         if acknowledge and customer.email:
-            notification_create(case_id=case.pk, event="acknowledgement", case_is_new=True)
+            notification_create(case_id=case.pk, event="acknowledgement", case_is_new=True, queue_send=False)
         queue(route_case, case.pk)
     return case
 
@@ -557,14 +561,21 @@ CONSENT_WORDING_VERSION = "2026-11"
 
 
 def consent_update(
-    *, customer: Customer, choices: dict[str, bool], source: str, now: datetime | None = None
+    *,
+    customer: Customer,
+    choices: dict[str, bool],
+    source: str,
+    now: datetime | None = None,
+    customer_is_new: bool = False,
 ) -> list[Consent]:
     """Record the customer's marketing choices per channel, keeping the history.
 
     Only changes are recorded; a first "no" is the default and needs no row.
+    A customer created in the caller's transaction has no choices yet
+    (``customer_is_new``): nothing to read.
     """
     now = now or timezone.now()
-    current = current_consents(customer)
+    current = {} if customer_is_new else current_consents(customer)
     changed = [
         Consent(
             customer=customer,

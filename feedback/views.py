@@ -16,8 +16,15 @@ from .forms import CustomerMessageForm, FeedbackForm, PreferencesForm, SurveyFor
 from .models import Attachment, Case, CaseEvent, Channel
 from .selectors import cases_visible_to, current_consents, public_timeline
 
-# The thanks page shows only references submitted from this browser session.
-SESSION_KEY = "cx_submitted"
+# The thanks page shows only references submitted from this browser: they
+# travel in a signed cookie, so a customer's submission writes no session row.
+SUBMITTED_COOKIE = "cx_submitted"
+SUBMITTED_MAX_AGE = 24 * 3600
+
+
+def _submitted(request: HttpRequest) -> list[str]:
+    value = request.get_signed_cookie(SUBMITTED_COOKIE, default="", max_age=SUBMITTED_MAX_AGE)
+    return value.split(",") if value else []
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -42,14 +49,22 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-19:], case.reference]
-            return redirect("feedback:thanks", reference=case.reference)
+            response = redirect("feedback:thanks", reference=case.reference)
+            response.set_signed_cookie(
+                SUBMITTED_COOKIE,
+                ",".join([*_submitted(request)[-19:], case.reference]),
+                max_age=SUBMITTED_MAX_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
     status = 400 if form.is_bound else 200
     return render(request, "feedback/new.html", {"form": form}, status=status)
 
 
 def feedback_thanks(request: HttpRequest, reference: str) -> HttpResponse:
-    if reference not in request.session.get(SESSION_KEY, []):
+    if reference not in _submitted(request):
         raise Http404
     case = Case.objects.filter(reference=reference).first()
     if case is None:

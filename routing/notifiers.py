@@ -9,6 +9,7 @@ import urllib.request
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,8 +31,27 @@ def staff_language(user) -> str:
     return chosen or settings.LANGUAGE_CODE
 
 
+def email_message(
+    *, template: str, context: dict, language: str, to: str, key: str
+) -> EmailMultiAlternatives:
+    """A case email in plain text and HTML, its subject, text and HTML rendered in ``language``."""
+    with translation.override(language):
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body=text, to=[to], headers={"X-CX-Notification": key}
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 class EmailNotifier:
-    """Email a staff member about a case event, in plain text and HTML."""
+    """Email a staff member about a case event, in plain text and HTML.
+
+    ``message()`` renders, ``notify()`` renders and sends: a batch renders
+    several and sends them over one mail connection.
+    """
 
     templates = {
         "routed": "email/case_routed",
@@ -52,10 +72,9 @@ class EmailNotifier:
     # Events whose key carries ``about`` (case:<id>:<event>:<deadline>[:<level>]:user:<id>).
     keyed = ("sla_warning", "escalated")
 
-    def notify(self, notification: Notification) -> None:
+    def message(self, notification: Notification) -> EmailMultiAlternatives:
         case = notification.case
         recipient = notification.recipient
-        template = self.templates[notification.event]
         # The text and HTML parts both list the tags: read them once.
         prefetch_related_objects([case], "tags")
         context = {
@@ -66,21 +85,22 @@ class EmailNotifier:
             "case_url": settings.SITE_URL + case.get_absolute_url(),
             "matched_rules": [m.get("name", "") for m in (case.decision or {}).get("matches", [])],
         }
-        with translation.override(staff_language(recipient)):
-            subject = render_to_string(f"{template}_subject.txt", context).strip()
-            text = render_to_string(f"{template}.txt", context)
-            html = render_to_string(f"{template}.html", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=text,
-            to=[recipient.email],
-            headers={"X-CX-Notification": notification.key},
+        return email_message(
+            template=self.templates[notification.event],
+            context=context,
+            language=staff_language(recipient),
+            to=recipient.email,
+            key=notification.key,
         )
-        message.attach_alternative(html, "text/html")
+
+    def notify(self, notification: Notification, *, connection: BaseEmailBackend | None = None) -> None:
+        """Render and send; ``connection``: an open mail connection to reuse (a batch's)."""
+        message = self.message(notification)
+        message.connection = connection
         message.send()
 
 
-class CustomerEmailNotifier:
+class CustomerEmailNotifier(EmailNotifier):
     """Email the case's customer, in the language they wrote in.
 
     These are messages about their own case (acknowledgement, replies,
@@ -93,16 +113,14 @@ class CustomerEmailNotifier:
         "survey": "email/customer_survey",
     }
 
-    def notify(self, notification: Notification) -> None:
+    def message(self, notification: Notification) -> EmailMultiAlternatives:
         from feedback.models import CaseEvent
         from routing.selectors import promised_first_response
 
         case = notification.case
-        template = self.templates[notification.event]
         reply = None
         if notification.event == "reply":
-            event_id = notification.about
-            reply = CaseEvent.objects.filter(pk=event_id, case=case).first()
+            reply = CaseEvent.objects.filter(pk=notification.about, case=case).first()
         context = {
             "case": case,
             "customer": case.customer,
@@ -111,18 +129,13 @@ class CustomerEmailNotifier:
             "tracking_url": settings.SITE_URL + reverse("track", args=[case.tracking_token]),
             "survey_url": settings.SITE_URL + reverse("survey", args=[case.tracking_token]),
         }
-        with translation.override(case.language or settings.LANGUAGE_CODE):
-            subject = render_to_string(f"{template}_subject.txt", context).strip()
-            text = render_to_string(f"{template}.txt", context)
-            html = render_to_string(f"{template}.html", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=text,
-            to=[case.customer.email],
-            headers={"X-CX-Notification": notification.key},
+        return email_message(
+            template=self.templates[notification.event],
+            context=context,
+            language=case.language or settings.LANGUAGE_CODE,
+            to=case.customer.email,
+            key=notification.key,
         )
-        message.attach_alternative(html, "text/html")
-        message.send()
 
 
 class WebhookError(Exception):

@@ -1,14 +1,15 @@
 """Writes of the routing side: route a case, send a notification."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import get_connection
 from django.db import Error as DatabaseFailure
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,8 +161,10 @@ def _notifications_for_first_routing(
 
     Only for a case this transaction has claimed for its first routing: no
     notification of its routing can exist yet, so nothing is looked up
-    first. People are emailed in one task; each webhook destination has its
-    own (own retries).
+    first. People are emailed in one task, and the customer's
+    acknowledgement (recorded with the case, left for this moment) goes
+    with them, named by its key: no read, and one task per case fewer.
+    Each webhook destination has its own task (own retries).
     """
     from .tasks import queue, send_notifications, send_webhook
 
@@ -172,7 +175,8 @@ def _notifications_for_first_routing(
         for destination_id in webhooks.get(event, ())
     ]
     created = Notification.objects.bulk_create(emails + hooks)
-    queue(send_notifications, [n.pk for n in created[: len(emails)]])
+    acknowledgement = customer_notification(case_id=case_id, event="acknowledgement").key
+    queue(send_notifications, [n.pk for n in created[: len(emails)]], [acknowledgement])
     for notification in created[len(emails) :]:
         queue(send_webhook, notification.pk)
 
@@ -343,6 +347,7 @@ def notification_create(
     recipient_id: int | None = None,
     about: int | str | None = None,
     case_is_new: bool = False,
+    queue_send: bool = True,
 ) -> Notification | None:
     """Record a notification and queue its sending after commit.
 
@@ -352,6 +357,8 @@ def notification_create(
     notification can never be recorded — or sent — twice. ``case_is_new``:
     the case was created in this transaction, so nothing can be recorded
     for it yet and the insert needs no savepoint to survive a duplicate.
+    Without ``queue_send`` no task is queued: the caller knows who sends
+    it (the new case's acknowledgement goes with its first routing's emails).
     """
     from .tasks import queue, send_notification
 
@@ -373,7 +380,8 @@ def notification_create(
             if Notification.objects.filter(key=key).exists():
                 return None
             raise
-    queue(send_notification, notification.pk)
+    if queue_send:
+        queue(send_notification, notification.pk)
     if recipient_id:
         from .webhooks import webhook_notifications_create
 
@@ -383,58 +391,119 @@ def notification_create(
 
 
 def notification_send(*, notification_id: int, now: datetime | None = None) -> bool:
-    """Send one pending notification. Returns False if it is not ours to send.
+    """Send one pending email notification. Returns False if it is not ours to send."""
+    return notifications_send(notification_ids=[notification_id], now=now) == 1
 
-    The pending -> sending update claims it before the side effect: two
-    workers given the same task cannot both send it. Everything the
-    notifier reads is read before the claim, so a database failure then
-    leaves it pending for the retry; one after the claim gives it back.
+
+def notifications_send(
+    *, notification_ids: Sequence[int], keys: Sequence[str] = (), now: datetime | None = None
+) -> int:
+    """Send pending email notifications (one event's, one case's): returns how many this call sent.
+
+    They are named by id, or by key (``keys``; one that matches nothing is
+    no error: a case without an email address has no acknowledgement).
+
+    They are read and claimed (pending -> sending) in one transaction
+    before anything goes out, their rows locked so a second worker given
+    the same ids skips them: nothing is sent twice, and a database failure
+    up to the commit leaves them pending for the retry. The messages go
+    over one mail connection. One that fails is given back (pending) and
+    the first failure is raised once the others went out, so the task's
+    retry sends only what is still pending. Sent ones are recorded, with
+    their timeline entries, in one more transaction.
     """
-    # What every notifier reads, in one query: the case with its customer and
-    # department, the staff recipient with their language preference.
-    notification = (
-        Notification.objects.select_related("case__customer", "case__department", "recipient__cx_preference")
-        .filter(pk=notification_id, status=Notification.Status.PENDING)
-        .first()
-    )
-    if notification is None:
-        return False
-    claimed = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-        status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
-    )
-    if claimed != 1:
-        return False
+    claimed = _claim_emails(notification_ids, keys)
+    if not claimed:
+        return 0
     try:
-        NOTIFIERS[notification.channel].notify(notification)
+        mail = get_connection()
+        mail.open()
     except Exception as exc:
-        # Not sent: give it back so the retry (or the sweep) can try again.
-        _give_back(notification_id, error=str(exc))
+        _give_back([n.pk for n in claimed], error=str(exc))
         raise
+    sent: list[Notification] = []
+    failure: Exception | None = None
+    for notification in claimed:
+        try:
+            NOTIFIERS[notification.channel].notify(notification, connection=mail)
+        except Exception as exc:
+            # Not sent: give it back so the retry (or the sweep) can try again.
+            _give_back([notification.pk], error=str(exc))
+            failure = failure or exc
+        else:
+            sent.append(notification)
+    try:
+        mail.close()
+    except Exception:
+        # The messages were accepted; a failed goodbye must not leave them "sending".
+        log.warning("Closing the mail connection failed.", exc_info=True)
     now = now or timezone.now()
 
     def record_sent() -> None:
         with transaction.atomic():
-            Notification.objects.filter(pk=notification_id).update(
+            Notification.objects.filter(pk__in=[n.pk for n in sent]).update(
                 status=Notification.Status.SENT, sent_at=now, last_error=""
             )
-            CaseEvent.objects.create(
-                case_id=notification.case_id,
-                kind=CaseEvent.Kind.NOTIFIED,
-                at=now,
-                text=notification.recipient.email if notification.recipient else "customer",
-                data={"notification": notification.key},
+            CaseEvent.objects.bulk_create(
+                CaseEvent(
+                    case_id=n.case_id,
+                    kind=CaseEvent.Kind.NOTIFIED,
+                    at=now,
+                    text=n.recipient.email if n.recipient else "customer",
+                    data={"notification": n.key},
+                )
+                for n in sent
             )
 
-    _on_a_live_connection(record_sent)
-    return True
+    if sent:
+        _on_a_live_connection(record_sent)
+    if failure is not None:
+        raise failure
+    return len(sent)
 
 
-def _give_back(notification_id: int, *, error: str) -> None:
-    """Mark an unsent notification pending again."""
-    _on_a_live_connection(
-        lambda: Notification.objects.filter(pk=notification_id, status=Notification.Status.SENDING).update(
-            status=Notification.Status.PENDING, last_error=error[:2000]
+def _claim_emails(notification_ids: Sequence[int], keys: Sequence[str] = ()) -> list[Notification]:
+    """The pending email notifications among ``notification_ids`` and ``keys``, claimed for this call.
+
+    Read with all every notifier needs (case, customer, department, the
+    staff recipient's language) under a row lock that other workers skip.
+    """
+    with transaction.atomic():
+        pending = list(
+            Notification.objects.select_related(
+                "case__customer", "case__department", "recipient__cx_preference"
+            )
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                Q(pk__in=notification_ids) | Q(key__in=keys) if keys else Q(pk__in=notification_ids),
+                status=Notification.Status.PENDING,
+                channel__in=(Notification.Channel.EMAIL, Notification.Channel.CUSTOMER_EMAIL),
+            )
+            .order_by("pk")
         )
+        if not pending:
+            return []
+        claimed = Notification.objects.filter(
+            pk__in=[n.pk for n in pending], status=Notification.Status.PENDING
+        ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now())
+        if claimed != len(pending):
+            # Only where row locks do nothing (SQLite, whose writers queue instead):
+            # another worker changed one between the read and the update. Claim
+            # nothing; the task's retry reads again.
+            raise ClaimLost(f"{len(pending) - claimed} of {len(pending)} notifications claimed elsewhere")
+    return pending
+
+
+class ClaimLost(Exception):
+    """Another worker claimed part of a batch between its read and its claim."""
+
+
+def _give_back(notification_ids: list[int], *, error: str) -> None:
+    """Mark unsent notifications pending again."""
+    _on_a_live_connection(
+        lambda: Notification.objects.filter(
+            pk__in=notification_ids, status=Notification.Status.SENDING
+        ).update(status=Notification.Status.PENDING, last_error=error[:2000])
     )
 
 

@@ -47,13 +47,13 @@ def send_notification(notification_id: int) -> bool:
 
 
 @shared_task(**RETRY)
-def send_notifications(notification_ids: list[int]) -> int:
-    """Send the emails one event causes (the owner and watchers of a routing) in one task.
+def send_notifications(notification_ids: list[int], keys: list[str] | None = None) -> int:
+    """Send the emails one event causes (a routing: owner, watchers, the acknowledgement) in one task.
 
-    Each is claimed on its own, so a retry after one failed sends only
-    those still pending. Returns how many this run sent.
+    Only those still pending are claimed, so a retry after one failed
+    sends only the rest. Returns how many this run sent.
     """
-    return sum(services.notification_send(notification_id=pk) for pk in notification_ids)
+    return services.notifications_send(notification_ids=notification_ids, keys=keys or ())
 
 
 @shared_task(bind=True, **RETRY)

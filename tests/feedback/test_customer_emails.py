@@ -1,8 +1,12 @@
 """What the customer receives: acknowledgement, replies, the survey — each once."""
 
+from datetime import timedelta
+from unittest import mock
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from feedback.models import Status
 from feedback.services import case_change_status, case_customer_message, case_reply
@@ -87,3 +91,42 @@ def test_a_customer_without_email_is_not_written_to(organisation, laura, django_
     with django_capture_on_commit_callbacks(execute=True):
         case_reply(case=case, text="Le llamamos", actor=laura)
     assert not Notification.objects.filter(channel=Notification.Channel.CUSTOMER_EMAIL).exists()
+
+
+class TestAcknowledgementTiming:
+    def test_it_goes_out_with_the_first_routing_not_before(
+        self, client, organisation, django_capture_on_commit_callbacks
+    ):
+        from routing import tasks
+
+        with mock.patch.object(tasks.route_case, "delay"), django_capture_on_commit_callbacks(execute=True):
+            client.post("/feedback/new/", VALID)
+        notification = Notification.objects.get(event="acknowledgement")
+        assert notification.status == Notification.Status.PENDING
+        assert emails_to("ana@example.com") == []
+
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.route_case(notification.case_id)
+
+        notification.refresh_from_db()
+        assert notification.status == Notification.Status.SENT
+        assert len(emails_to("ana@example.com")) == 1
+        assert len(mail.outbox) == 2  # and the owner's, in the same task
+
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.route_case(notification.case_id)
+        assert len(mail.outbox) == 2
+
+    def test_if_routing_is_held_up_the_sweep_sends_it(
+        self, client, organisation, django_capture_on_commit_callbacks
+    ):
+        from routing import tasks
+
+        with mock.patch.object(tasks.route_case, "delay"), django_capture_on_commit_callbacks(execute=True):
+            client.post("/feedback/new/", VALID)
+        Notification.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+        assert tasks.sweep_notifications() == 1
+
+        assert len(emails_to("ana@example.com")) == 1
+        assert Notification.objects.get(event="acknowledgement").status == Notification.Status.SENT

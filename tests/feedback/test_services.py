@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 
 from cxportal.errors import ApplicationError
+from feedback.identity import customer_resolve
 from feedback.models import Case, CaseEvent, Customer, Status
 from feedback.services import (
     case_add_note,
     case_change_status,
     case_create,
     case_take_ownership,
-    customer_resolve,
 )
 from routing import tasks
 

@@ -96,6 +96,28 @@ class TestSubmit:
 
         assert Client().get(response["Location"]).status_code == 404
 
+    def test_a_forged_list_of_submitted_references_shows_nothing(self, client, organisation):
+        other = CaseFactory()
+        client.cookies["cx_submitted"] = other.reference  # unsigned
+
+        assert client.get(f"/feedback/thanks/{other.reference}/").status_code == 404
+
+    def test_the_last_twenty_submissions_from_one_browser_have_their_thanks_page(
+        self, client, organisation, settings
+    ):
+        settings.CX_SUBMISSIONS_PER_HOUR = 100
+        locations = [client.post(NEW_URL, form_data(subject=f"Pedido {n}"))["Location"] for n in range(21)]
+
+        assert client.get(locations[0]).status_code == 404
+        assert all(client.get(location).status_code == 200 for location in locations[1:])
+
+    def test_a_submission_writes_no_session(self, client, organisation):
+        from django.contrib.sessions.models import Session
+
+        client.post(NEW_URL, form_data())
+
+        assert not Session.objects.exists()
+
     def test_the_thanks_page_of_an_unknown_reference_is_404(self, client, db):
         other = CaseFactory()
 

@@ -12,9 +12,16 @@ from django.utils.translation import gettext
 
 from feedback.models import CaseEvent, Status
 from routing.models import Notification, Tag
+from routing.notifiers import EmailNotifier
 from routing.rules import RuleSet, RuleSpec
 from routing.selectors import facts_for_case, rule_spec
-from routing.services import case_route, notification_send
+from routing.services import (
+    case_route,
+    notification_create,
+    notification_send,
+    notifications_send,
+    staff_notification,
+)
 
 from ..factories import CaseFactory, RuleConditionFactory, RuleFactory, SLAPolicyFactory, UserFactory
 
@@ -388,6 +395,97 @@ class TestNotificationSend:
 
         assert notification_send(notification_id=notification.pk) is False
         assert mail.outbox == []
+
+
+class TestNotificationsSend:
+    """Several emails of one event: one read-and-claim, one mail connection, one record."""
+
+    @pytest.fixture
+    def two(self, late_case, luis):
+        case_route(case_id=late_case.pk, now=NOW)
+        notification_create(case_id=late_case.pk, recipient_id=luis.pk, event="watching")
+        return list(Notification.objects.order_by("pk"))
+
+    def test_they_go_out_over_one_connection_and_are_recorded_sent(self, two, late_case):
+        from django.core.mail import get_connection
+
+        with mock.patch("routing.services.get_connection", wraps=get_connection) as connections:
+            assert notifications_send(notification_ids=[n.pk for n in two], now=NOW) == 2
+
+        assert connections.call_count == 1
+        assert len(mail.outbox) == 2
+        assert {n.status for n in Notification.objects.all()} == {Notification.Status.SENT}
+        assert CaseEvent.objects.filter(case=late_case, kind=CaseEvent.Kind.NOTIFIED).count() == 2
+        assert notifications_send(notification_ids=[n.pk for n in two]) == 0
+        assert len(mail.outbox) == 2
+
+    def test_one_failure_gives_back_only_that_one_and_is_raised(self, two):
+        real = EmailNotifier.notify
+
+        def flaky(notifier, notification, **kwargs):
+            if notification.event == "watching":
+                raise ConnectionError("mailbox full")
+            return real(notifier, notification, **kwargs)
+
+        with mock.patch.object(EmailNotifier, "notify", flaky), pytest.raises(ConnectionError):
+            notifications_send(notification_ids=[n.pk for n in two])
+
+        statuses = dict(Notification.objects.values_list("event", "status"))
+        assert statuses == {"routed": Notification.Status.SENT, "watching": Notification.Status.PENDING}
+        assert len(mail.outbox) == 1
+        assert notifications_send(notification_ids=[n.pk for n in two]) == 1
+        assert len(mail.outbox) == 2
+
+    def test_a_mail_server_that_cannot_be_reached_leaves_them_pending(self, two):
+        with (
+            mock.patch("routing.services.get_connection", side_effect=ConnectionRefusedError("no SMTP")),
+            pytest.raises(ConnectionRefusedError),
+        ):
+            notifications_send(notification_ids=[n.pk for n in two])
+
+        assert set(Notification.objects.values_list("status", "attempts")) == {
+            (Notification.Status.PENDING, 1)
+        }
+        assert mail.outbox == []
+
+    def test_a_key_that_names_nothing_is_no_error(self, two):
+        assert notifications_send(notification_ids=[two[0].pk], keys=["case:0:acknowledgement:customer"]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_locked_by_another_worker_is_skipped_not_waited_for(late_case, laura):
+    """PostgreSQL: the batch's read skips rows another worker is claiming (SQLite has no row locks)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    notification = staff_notification(case_id=late_case.pk, event="routed", recipient_id=laura.pk)
+    notification.save()
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Notification.objects.select_for_update().get(pk=notification.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        assert notification_send(notification_id=notification.pk) is False
+    finally:
+        release.set()
+        thread.join()
+    assert mail.outbox == []
+    assert notification_send(notification_id=notification.pk) is True
 
 
 class TestRoutedEmail:
