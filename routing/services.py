@@ -468,6 +468,8 @@ def _claim_emails(notification_ids: Sequence[int], keys: Sequence[str] = ()) -> 
     Read with all every notifier needs (case, customer, department, the
     staff recipient's language) under a row lock that other workers skip.
     """
+    if not notification_ids and not keys:
+        return []
     with transaction.atomic():
         pending = list(
             Notification.objects.select_related(
