@@ -1,5 +1,7 @@
-# CX Portal: `make run` for the demo site, `make test` for the whole suite.
-# Both work on a fresh clone: they create .venv and install the pinned
+# CX Portal: `make run` for the demo site, `make test` for the whole suite,
+# `make manage ARGS="generate_cases --count 1000"` for a management command
+# with the demo site's settings.
+# All work on a fresh clone: they create .venv and install the pinned
 # requirements, again only when a requirements file has changed.
 # Extra arguments: make run RUN_ARGS="--port 8001", make test TEST_ARGS="tests/dashboards".
 
@@ -9,8 +11,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 RUN_ARGS ?=
 TEST_ARGS ?=
+ARGS ?=
 
-.PHONY: run test lint install messages fuzz
+.PHONY: run test manage lint install messages fuzz
 
 install: $(STAMP)
 
@@ -25,6 +28,11 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: install
 	DEBUG=1 $(BIN)/python manage.py runportal --demo $(RUN_ARGS)
+
+# The settings `make run` uses (DEBUG on, so no SECRET_KEY to set; var/ and
+# its SQLite database unless CX_VAR_DIR or DATABASE_URL say otherwise).
+manage: install
+	DEBUG=1 $(BIN)/python manage.py $(ARGS)
 
 # The whole suite on SQLite (the default), then again on a throwaway
 # PostgreSQL on loopback (browser tests excepted: they test pages, not SQL).
@@ -46,6 +54,6 @@ lint: install
 # Refresh the Spanish catalogue after changing user-facing text, translate
 # the new entries in locale/es/LC_MESSAGES/django.po, then compile.
 messages: install
-	$(BIN)/python manage.py makemessages -l es --no-location --no-obsolete \
+	DEBUG=1 $(BIN)/python manage.py makemessages -l es --no-location --no-obsolete \
 		-i ".venv/*" -i "static/*" -i "staticfiles/*" -i "tests/*" -i "scripts/*" -i "bench/*"
-	$(BIN)/python manage.py compilemessages -l es
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l es

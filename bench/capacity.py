@@ -381,21 +381,9 @@ def _chunks(values: list, size: int = 5000) -> Iterator[list]:
 
 def queues_busy(redis_url: str) -> int:
     """Tasks waiting in the routing and notification queues, or taken but not yet acknowledged."""
-    import redis
+    from cxportal.celery import tasks_in_hand
 
-    client = redis.Redis.from_url(redis_url)
-    try:
-        # kombu keeps one list per queue and priority ("routing", "routing\x06\x163", ...)
-        # and a task taken by a worker in the "unacked" hash until it is acknowledged.
-        waiting = sum(
-            client.llen(key)
-            for queue in WORK_QUEUES
-            for key in client.scan_iter(match=f"{queue}*")
-            if client.type(key) == b"list"
-        )
-        return waiting + client.hlen("unacked")
-    finally:
-        client.close()
+    return tasks_in_hand(redis_url, WORK_QUEUES)
 
 
 def settle(redis_url: str, timeout: float) -> bool:

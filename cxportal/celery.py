@@ -1,6 +1,7 @@
 """The Celery application: configured from Django settings (CELERY_* names)."""
 
 import os
+from collections.abc import Iterable
 
 from celery import Celery, Task, signals
 
@@ -30,3 +31,26 @@ def recycle_database_connections(task: Task | None = None, **_kwargs: object) ->
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+def tasks_in_hand(broker_url: str, queues: Iterable[str]) -> int:
+    """Tasks waiting in ``queues`` on a Redis broker, or taken by a worker and not yet acknowledged.
+
+    kombu keeps one list per queue and priority ("routing", "routing\\x06\\x163", ...)
+    and, tasks being acknowledged late, every task a worker holds (running, or
+    waiting for its countdown) in the "unacked" hash until it is done. For
+    benchmarks and tests that wait for the work to drain.
+    """
+    import redis
+
+    client = redis.Redis.from_url(broker_url)
+    try:
+        waiting = sum(
+            client.llen(key)
+            for queue in queues
+            for key in client.scan_iter(match=f"{queue}*")
+            if client.type(key) == b"list"
+        )
+        return waiting + client.hlen("unacked")
+    finally:
+        client.close()

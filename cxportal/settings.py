@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "routing",
     "feedback",
     "dashboards",
+    "cxportal",
 ]
 
 MIDDLEWARE = [
@@ -278,9 +279,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (0: around every task, Celery's default).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000) or None
 # Redis redelivers an unacknowledged task after this long; it must exceed the
-# longest task, and it bounds how long a task from a dead worker waits.
+# longest task (the hard time limits below stay under it), and it bounds how
+# long a task from a dead worker waits.
 # Tests that kill a worker set it low (CX_VISIBILITY_TIMEOUT) to see the redelivery.
 _VISIBILITY_TIMEOUT = env.int("CX_VISIBILITY_TIMEOUT", default=600)
+if _VISIBILITY_TIMEOUT < 1:
+    raise ImproperlyConfigured("CX_VISIBILITY_TIMEOUT must be at least 1 second.")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _VISIBILITY_TIMEOUT,
     # How often a worker looks for such overdue messages (kombu's default is
@@ -292,6 +296,55 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# Time limits of the tasks, by kind; CX_TASK_LIMIT_SHORT, _PERIODIC and _LONG
+# set a kind's hard limit in seconds. At the hard limit the task's process is
+# killed; at the soft limit, a fifth earlier (30 s at most), the task gets
+# SoftTimeLimitExceeded and stops with its work clean (a what-if trial is
+# marked failed, a dashboard refresh keeps the months it stored, a sweep
+# leaves the rest to its next round). Kinds:
+# * short (60 s): one case, email or webhook: route_case,
+#   send_notification(s), send_webhook. Its soft limit must leave a webhook
+#   twice CX_WEBHOOK_TIMEOUT (to connect, then for the answer): the default
+#   is at least 3 times that timeout; a value set too low stops start-up.
+# * periodic (300 s): sweeps, escalation, retention, the mailbox poll.
+# * long (540 s): dashboard refresh, triage retraining, what-if trials and
+#   CSV imports (a file of thousands of cases).
+# Every hard limit must stay below CX_VISIBILITY_TIMEOUT, or Redis hands a
+# task still running to a second worker: a limit set at or above it stops
+# start-up, and an unset one is cut to 90% of it (so a low timeout, as tests
+# use, shrinks every limit). A retried task also waits out its countdown
+# (at most 120 s) unacknowledged: keep the timeout above that plus the short limit.
+_WEBHOOK_TIMEOUT = env.float("CX_WEBHOOK_TIMEOUT", default=5.0)
+
+
+def _task_time_limits() -> dict[str, dict[str, float]]:
+    """The soft and hard limit of each kind of task, as Celery task options."""
+    defaults = {"short": max(60, 3 * _WEBHOOK_TIMEOUT), "periodic": 300, "long": 540}
+    limits = {}
+    for kind, default in defaults.items():
+        name = f"CX_TASK_LIMIT_{kind.upper()}"
+        chosen = env.float(name, default=None)
+        hard = min(default, 0.9 * _VISIBILITY_TIMEOUT) if chosen is None else chosen
+        soft = hard - min(30, hard / 5)
+        if chosen is not None and not 0 < hard < _VISIBILITY_TIMEOUT:
+            raise ImproperlyConfigured(
+                f"{name} must be above 0 and below CX_VISIBILITY_TIMEOUT ({_VISIBILITY_TIMEOUT} s): "
+                "a task still running then is delivered to another worker as well."
+            )
+        if chosen is not None and kind == "short" and soft <= 2 * _WEBHOOK_TIMEOUT:
+            least = min(2.5 * _WEBHOOK_TIMEOUT, 2 * _WEBHOOK_TIMEOUT + 30)
+            raise ImproperlyConfigured(
+                f"{name} must leave a webhook twice CX_WEBHOOK_TIMEOUT before its soft limit: "
+                f"more than {least:g} s."
+            )
+        limits[kind] = {"soft_time_limit": soft, "time_limit": hard}
+    return limits
+
+
+CX_TASK_TIME_LIMITS = _task_time_limits()
+# Tasks without limits of their own (Celery's built-in ones) get the periodic kind's.
+CELERY_TASK_SOFT_TIME_LIMIT = CX_TASK_TIME_LIMITS["periodic"]["soft_time_limit"]
+CELERY_TASK_TIME_LIMIT = CX_TASK_TIME_LIMITS["periodic"]["time_limit"]
 # Publishing happens in the web request after the case is stored: with the
 # broker down, give up quickly (the sweep re-queues) instead of hanging.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -335,6 +388,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-pending-notifications": {
         "task": "routing.tasks.sweep_notifications",
+        "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
+    },
+    # What-if trials whose worker was killed or whose task was lost stay unfinished.
+    "sweep-rule-trials": {
+        "task": "routing.tasks.sweep_rule_trials",
         "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
     },
     "escalate-overdue-cases": {
@@ -512,7 +570,7 @@ if not re.fullmatch(r"[A-Za-z0-9_]{1,16}", CX_REFERENCE_PREFIX):
 CX_SLA_WARNING_RATIO = env.float("CX_SLA_WARNING_RATIO", default=0.8)
 # Webhooks: seconds to wait for an answer, and how many notifications in a
 # row may fail for good before the destination is switched off.
-CX_WEBHOOK_TIMEOUT = env.float("CX_WEBHOOK_TIMEOUT", default=5.0)
+CX_WEBHOOK_TIMEOUT = _WEBHOOK_TIMEOUT  # read with the task limits above, which depend on it
 CX_WEBHOOK_DISABLE_AFTER = env.int("CX_WEBHOOK_DISABLE_AFTER", default=3)
 # /health/ names its checks (database, Redis, workers) only to staff and to
 # callers sending this token in an X-Health-Token header (empty: staff only).

@@ -3,6 +3,8 @@
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from . import rollups
@@ -10,15 +12,22 @@ from . import rollups
 log = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(**settings.CX_TASK_TIME_LIMITS["long"])
 def refresh_daily_figures(recent: int = 1) -> int:
     """Store the figures of today so far, the ``recent`` days before it, days
     never stored whole and the days of cases changed since the last refresh. Safe to run
     twice: each day is recomputed whole. Returns the number of days written
-    (0 when another refresh is under way: it covers the same changes)."""
+    (0 when another refresh is under way: it covers the same changes).
+
+    Stopped at its soft time limit, it keeps the months it stored (each in one
+    transaction) and frees the lock; a day it did not reach is stored by the
+    next run if never stored whole, else by the nightly recompute."""
     now = timezone.now()
     try:
         return rollups.refresh(rollups.days_to_refresh(now=now, recent=recent), now=now)
     except rollups.RefreshRunning:
         log.info("A dashboard refresh is already running; skipping this one.")
+        return 0
+    except SoftTimeLimitExceeded:
+        log.warning("The dashboard refresh stopped at its time limit; the next run goes on.")
         return 0

@@ -5,14 +5,17 @@ from django.conf import settings
 
 from .privacy import retention_apply
 
+# Soft and hard time limits by kind of task (see CX_TASK_TIME_LIMITS in the settings).
+PERIODIC, LONG = settings.CX_TASK_TIME_LIMITS["periodic"], settings.CX_TASK_TIME_LIMITS["long"]
 
-@shared_task
+
+@shared_task(**PERIODIC)
 def apply_retention() -> int:
     """Anonymise closed cases older than CX_RETENTION_MONTHS (0 turns it off)."""
     return retention_apply(months=settings.CX_RETENTION_MONTHS)
 
 
-@shared_task
+@shared_task(**PERIODIC)
 def forget_intake_keys() -> int:
     """Drop Idempotency-Keys older than CX_INTAKE_KEY_DAYS: retries come within minutes, not weeks."""
     from .services import intake_keys_forget
@@ -20,7 +23,7 @@ def forget_intake_keys() -> int:
     return intake_keys_forget(days=settings.CX_INTAKE_KEY_DAYS)
 
 
-@shared_task
+@shared_task(**PERIODIC)
 def poll_mailbox() -> dict[str, int]:
     """Read CX_MAILBOX_URL's unread mail into cases; counts by outcome. Safe to run twice (fingerprints)."""
     from .inbound.mailboxes import MailboxConfig
@@ -35,7 +38,8 @@ def poll_mailbox() -> dict[str, int]:
         return {"skipped": 1}
 
 
-@shared_task
+# Long, like a what-if trial: one file may hold thousands of cases to write.
+@shared_task(**LONG)
 def run_case_import(import_id: int) -> bool:
     """Check and write a CSV import; a second run resumes after the batches written. No retry:
     a failed import says why, and uploading the file again skips what is already in."""
@@ -44,7 +48,7 @@ def run_case_import(import_id: int) -> bool:
     return case_import_run(import_id=import_id)
 
 
-@shared_task
+@shared_task(**PERIODIC)
 def requeue_case_imports() -> int:
     """Queue again the imports still queued after CX_REQUEUE_AFTER (the broker was down when they were).
 

@@ -17,6 +17,8 @@ DEPARTMENTS = [
     ),
 ]
 FALLBACK = "customer-service"
+# Every demo login's password unless seed_demo is given another; ``runportal --demo`` prints it.
+DEFAULT_PASSWORD = "cxdemo-2026"
 
 # The office's hours: the standard policy counts only these (urgent runs 24/7).
 CALENDAR = {

@@ -6,6 +6,7 @@ Every task is safe to run twice; the services claim their work first.
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,20 @@ from .models import Notification
 
 log = logging.getLogger(__name__)
 
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 2, "retry_backoff_max": 120, "max_retries": 8}
+# Soft and hard time limits by kind of task (see CX_TASK_TIME_LIMITS in the settings).
+SHORT, PERIODIC, LONG = (settings.CX_TASK_TIME_LIMITS[kind] for kind in ("short", "periodic", "long"))
+# A task stopped at its soft limit is not retried: retries seconds apart
+# would most likely meet the same slowness and hold a worker for up to 9
+# limits. What it left undone is taken up by a sweep: a case still new is
+# re-queued a minute later, an email or webhook left claimed is marked
+# failed (it may have gone out).
+RETRY = {
+    "autoretry_for": (Exception,),
+    "dont_autoretry_for": (SoftTimeLimitExceeded,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "max_retries": 8,
+}
 
 
 def queue(task: Task, *args: object) -> None:
@@ -36,17 +50,17 @@ def queue(task: Task, *args: object) -> None:
     transaction.on_commit(send)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY, **SHORT)
 def route_case(case_id: int) -> bool:
     return services.case_route(case_id=case_id)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY, **SHORT)
 def send_notification(notification_id: int) -> bool:
     return services.notification_send(notification_id=notification_id)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY, **SHORT)
 def send_notifications(notification_ids: list[int], keys: list[str] | None = None) -> int:
     """Send the emails one event causes (a routing: owner, watchers, the acknowledgement) in one task.
 
@@ -56,7 +70,7 @@ def send_notifications(notification_ids: list[int], keys: list[str] | None = Non
     return services.notifications_send(notification_ids=notification_ids, keys=keys or ())
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(bind=True, **RETRY, **SHORT)
 def send_webhook(self: Task, notification_id: int) -> bool:
     from .webhooks import webhook_send
 
@@ -66,7 +80,7 @@ def send_webhook(self: Task, notification_id: int) -> bool:
     )
 
 
-@shared_task
+@shared_task(**PERIODIC)
 def escalate_overdue() -> int:
     """Warn owners before due dates, escalate missed ones (beat, every minute)."""
     from .escalation import escalate_overdue as run
@@ -74,7 +88,7 @@ def escalate_overdue() -> int:
     return run()
 
 
-@shared_task
+@shared_task(**PERIODIC)
 def sweep_unrouted() -> int:
     """Re-queue cases still `new` after a while (broker down, worker lost)."""
     cutoff = timezone.now() - settings.CX_REQUEUE_AFTER
@@ -90,7 +104,7 @@ def sweep_unrouted() -> int:
     return len(ids)
 
 
-@shared_task
+@shared_task(**PERIODIC)
 def sweep_notifications() -> int:
     """Re-queue notifications still pending after a while.
 
@@ -114,7 +128,10 @@ def sweep_notifications() -> int:
     return len(pending)
 
 
-@shared_task
+# Dropped when no worker has started it within its time limit: a trial
+# still queued after that, or running after twice that, has lost its task
+# or its worker, and ``sweep_rule_trials`` marks it failed.
+@shared_task(expires=LONG["time_limit"], **LONG)
 def run_rule_trial(trial_id: int) -> bool:
     """Try a rule on past cases (what-if); no retry: a failed trial says so and can be started again."""
     from .whatif import rule_trial_run
@@ -122,9 +139,28 @@ def run_rule_trial(trial_id: int) -> bool:
     return rule_trial_run(trial_id=trial_id)
 
 
-@shared_task
+@shared_task(**PERIODIC)
+def sweep_rule_trials() -> int:
+    """Mark failed the what-if trials no worker will finish (beat, every minute)."""
+    from .whatif import rule_trials_fail_stale
+
+    failed = rule_trials_fail_stale()
+    if failed:
+        log.warning("Marked %d lost what-if trials failed.", failed)
+    return failed
+
+
+@shared_task(**LONG)
 def retrain_triage() -> int:
-    """Train a triage model on the settled cases (beat, nightly); returns its version."""
+    """Train a triage model on the settled cases (beat, nightly); returns its version, 0 if stopped.
+
+    A training stopped at its soft limit stores nothing (or a candidate
+    not made live): the live model stays, and the next night tries again.
+    """
     from .learning import triage_train
 
-    return triage_train().version
+    try:
+        return triage_train().version
+    except SoftTimeLimitExceeded:
+        log.warning("Triage training stopped at its time limit; the live model stays.")
+        return 0

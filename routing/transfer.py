@@ -1,55 +1,23 @@
-"""Rules as plain data: export, import, clone — one format shared with versions.
+"""Writing rules from their file format: import, clone and restoring a version.
 
-A rule is written as a dict that names what it points to by slug (departments,
-tags), name (SLA policies) and username (watchers, people to notify), so a
-file exported on one site can be read on another. ``rule_to_dict`` is the
-only writer of that format: ``export_rules``, the admin download and every
-``RuleVersion.snapshot`` use it.
-
-Reading goes the other way in two steps: ``rule_resolve`` checks one dict and
-looks its references up (raising ``ApplicationError`` with the rule's name and
-the problem), then ``rule_apply`` writes it. ``rules_import`` resolves every
-rule of a file before writing any, inside one transaction, so an invalid file
-changes nothing.
+The format itself (``rule_to_dict``, ``rule_resolve``, ``rules_parse``) lives
+in ``routing.rulefile`` and writes nothing; the services here write what it
+read. Each resolves everything first and then writes inside one transaction,
+so an invalid file or snapshot changes nothing. An existing rule that
+changes keeps its previous state through ``routing.versions.rule_save_version``.
 """
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cxportal.errors import ApplicationError
-
-from .models import Department, Priority, Rule, RuleCondition, SLAPolicy, Tag
-from .rules import RuleError, RuleSpec, compile_condition, validate_rule
-
-FORMAT = "cx-portal-rules"
-FORMAT_VERSION = 1
-
-_RULE_SPEC_FIELDS = {f.name for f in fields(RuleSpec)}
-
-
-def rule_to_dict(rule: Rule) -> dict[str, Any]:
-    """The whole rule (fields, conditions, actions) as JSON-ready data."""
-    return {
-        "name": rule.name,
-        "order": rule.order,
-        "enabled": rule.enabled,
-        "stop_processing": rule.stop_processing,
-        "conditions": [
-            {"group": c.group, "field": c.field, "operator": c.operator, "value": c.value}
-            for c in rule.conditions.order_by("id")
-        ],
-        "add_tags": sorted(tag.slug for tag in rule.add_tags.all()),
-        "set_priority": rule.set_priority,
-        "set_department": rule.set_department.slug if rule.set_department_id else None,
-        "override_department": rule.override_department,
-        "set_sla_policy": rule.set_sla_policy.name if rule.set_sla_policy_id else None,
-        "add_watchers": sorted(user.get_username() for user in rule.add_watchers.all()),
-        "notify_users": sorted(user.get_username() for user in rule.notify_users.all()),
-    }
+from .models import Rule, RuleCondition, RuleVersion
+from .rulefile import ResolvedRule, rule_problem, rule_resolve, rule_to_dict, rules_parse, rules_to_file
+from .versions import rule_check_write, rule_may_publish, rule_save_version
 
 
 def rules_export() -> dict[str, Any]:
@@ -57,129 +25,7 @@ def rules_export() -> dict[str, Any]:
     rules = Rule.objects.select_related("set_department", "set_sla_policy").prefetch_related(
         "add_tags", "add_watchers", "notify_users"
     )
-    return {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "rules": [rule_to_dict(rule) for rule in rules.order_by("order", "id")],
-    }
-
-
-def spec_from_dict(
-    data: dict[str, Any], *, id: int = 0, version: int = 1, user_ids: dict[str, int] | None = None
-) -> RuleSpec:
-    """The engine's view of a rule dict (no database access).
-
-    The engine names people by id; pass ``user_ids`` (username -> id) when
-    the spec is evaluated. Without it usernames stand in, which is enough
-    to validate the rule.
-    """
-    user_ids = user_ids or {}
-
-    def people(key: str) -> tuple:
-        return tuple(user_ids.get(name, name) for name in data.get(key) or ())
-
-    conditions = data.get("conditions") or []
-    values: dict[str, Any] = {
-        "id": id,
-        "name": data.get("name") or "",
-        "version": version,
-        "all_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "all"),
-        "any_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "any"),
-        "none_of": tuple((c["field"], c["operator"], c["value"]) for c in conditions if c["group"] == "none"),
-        "add_tags": tuple(data.get("add_tags") or ()),
-        "set_priority": data.get("set_priority") or "",
-        "set_department": data.get("set_department") or "",
-        "override_department": bool(data.get("override_department")),
-        "stop_processing": bool(data.get("stop_processing")),
-        "set_sla_policy": data.get("set_sla_policy") or "",
-        "add_watchers": people("add_watchers"),
-        "notify_users": people("notify_users"),
-    }
-    # The engine learns new actions over time; pass it only what it knows.
-    return RuleSpec(**{name: value for name, value in values.items() if name in _RULE_SPEC_FIELDS})
-
-
-@dataclass
-class ResolvedRule:
-    """A checked rule dict with its references looked up, ready to write."""
-
-    data: dict[str, Any]
-    tags: list[Tag] = field(default_factory=list)
-    department: Department | None = None
-    sla_policy: SLAPolicy | None = None
-    watchers: list[Any] = field(default_factory=list)
-    notify: list[Any] = field(default_factory=list)
-
-
-def _problem(name: str, message: str, code: str) -> ApplicationError:
-    return ApplicationError(_("Rule “%(rule)s”: %(problem)s") % {"rule": name, "problem": message}, code=code)
-
-
-def rule_resolve(data: Any, *, position: int = 0) -> ResolvedRule:
-    """Check one rule dict and look up what it names; raise ``ApplicationError`` if anything is wrong."""
-    if not isinstance(data, dict) or not str(data.get("name") or "").strip():
-        raise ApplicationError(_("Rule #%(n)d has no name.") % {"n": position + 1}, code="no_name")
-    name = str(data["name"]).strip()
-
-    def fail(message: str, code: str) -> ApplicationError:
-        return _problem(name, message, code)
-
-    conditions = data.get("conditions") or []
-    if not isinstance(conditions, list):
-        raise fail(_("conditions must be a list."), "bad_conditions")
-    for condition in conditions:
-        if not isinstance(condition, dict) or not {"group", "field", "operator", "value"} <= condition.keys():
-            raise fail(_("each condition needs group, field, operator and value."), "bad_conditions")
-        if condition["group"] not in RuleCondition.Group.values:
-            raise fail(_("unknown condition group “%(g)s”.") % {"g": condition["group"]}, "bad_group")
-        try:
-            compile_condition(str(condition["field"]), str(condition["operator"]), str(condition["value"]))
-        except RuleError as exc:
-            raise fail(str(exc.message), exc.code) from None
-    if (data.get("set_priority") or "") not in {"", *Priority.values}:
-        raise fail(_("unknown priority “%(p)s”.") % {"p": data["set_priority"]}, "bad_priority")
-    order = data.get("order", 100)
-    if not isinstance(order, int) or isinstance(order, bool) or order < 0:
-        raise fail(_("the order must be a whole number."), "bad_order")
-
-    resolved = ResolvedRule(data={**data, "name": name, "order": order, "conditions": conditions})
-    slugs = list(data.get("add_tags") or [])
-    tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
-    for slug in slugs:
-        if slug not in tags:
-            raise fail(_("unknown tag “%(tag)s”.") % {"tag": slug}, "unknown_tag")
-    resolved.tags = [tags[slug] for slug in slugs]
-    if data.get("set_department"):
-        resolved.department = Department.objects.filter(slug=data["set_department"]).first()
-        if resolved.department is None:
-            raise fail(
-                _("unknown department “%(department)s”.") % {"department": data["set_department"]},
-                "unknown_department",
-            )
-    if data.get("set_sla_policy"):
-        resolved.sla_policy = SLAPolicy.objects.filter(name=data["set_sla_policy"]).first()
-        if resolved.sla_policy is None:
-            raise fail(
-                _("unknown SLA policy “%(policy)s”.") % {"policy": data["set_sla_policy"]},
-                "unknown_sla_policy",
-            )
-    resolved.watchers = _users(data.get("add_watchers"), fail)
-    resolved.notify = _users(data.get("notify_users"), fail)
-    try:
-        validate_rule(spec_from_dict(resolved.data))
-    except RuleError as exc:
-        raise fail(str(exc.message), exc.code) from None
-    return resolved
-
-
-def _users(usernames: Any, fail) -> list[Any]:
-    usernames = list(usernames or [])
-    User = get_user_model()
-    found = {u.get_username(): u for u in User.objects.filter(**{f"{User.USERNAME_FIELD}__in": usernames})}
-    for username in usernames:
-        if username not in found:
-            raise fail(_("unknown user “%(user)s”.") % {"user": username}, "unknown_user")
-    return [found[username] for username in usernames]
+    return rules_to_file(rules.order_by("order", "id"))
 
 
 def rule_apply(*, rule: Rule, resolved: ResolvedRule) -> Rule:
@@ -225,25 +71,6 @@ class ImportResult:
     deleted: list[str] = field(default_factory=list)
 
 
-def rules_parse(data: Any) -> list[ResolvedRule]:
-    """Check a whole exported file; raise ``ApplicationError`` on the first problem."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("rules"), list):
-        raise ApplicationError(_("This is not a CX Portal rules file."), code="bad_format")
-    if data.get("version") != FORMAT_VERSION:
-        raise ApplicationError(
-            _("Unsupported rules file version “%(version)s”.") % {"version": data.get("version")},
-            code="bad_version",
-        )
-    resolved = [rule_resolve(rule, position=i) for i, rule in enumerate(data["rules"])]
-    seen: set[str] = set()
-    for rule in resolved:
-        name = rule.data["name"]
-        if name in seen:
-            raise _problem(name, _("the name appears twice in the file."), "duplicate_name")
-        seen.add(name)
-    return resolved
-
-
 def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResult:
     """Import a rules file in one transaction: all of it or, if anything is invalid, nothing.
 
@@ -251,8 +78,6 @@ def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResul
     kept as a version), a new name creates a rule. With ``replace`` rules the
     file does not name are deleted, so the file becomes the whole rule set.
     """
-    from .versions import rule_save_version
-
     resolved = rules_parse(data)
     result = ImportResult()
     with transaction.atomic():
@@ -260,7 +85,7 @@ def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResul
         for rule in Rule.objects.select_for_update().order_by("id"):
             if rule.name in existing:
                 if rule.name in {r.data["name"] for r in resolved}:
-                    raise _problem(
+                    raise rule_problem(
                         rule.name, _("several existing rules have this name; rename them first."), "ambiguous"
                     )
                 continue
@@ -285,6 +110,19 @@ def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResul
     return result
 
 
+def rules_import_by(
+    *, actor: AbstractBaseUser | AnonymousUser | None, data: Any, replace: bool
+) -> ImportResult:
+    """``rules_import`` on behalf of ``actor``, who must be allowed to publish rules.
+
+    An imported rule is enabled unless the file says otherwise, and
+    ``replace`` deletes live rules, so importing is never a draft.
+    """
+    if not rule_may_publish(actor):
+        raise PermissionDenied(_("Only an administrator may import rules."))
+    return rules_import(data=data, replace=replace, actor=actor)
+
+
 def rule_clone(*, rule: Rule) -> Rule:
     """A disabled copy of ``rule`` named "… (copy)": how managers start a draft."""
     name = _("%(name)s (copy)") % {"name": rule.name}
@@ -294,3 +132,23 @@ def rule_clone(*, rule: Rule) -> Rule:
     data = rule_to_dict(rule) | {"name": name, "enabled": False}
     with transaction.atomic():
         return rule_apply(rule=Rule(), resolved=rule_resolve(data))
+
+
+def rule_restore(*, version: RuleVersion, actor) -> Rule:
+    """Bring a rule back to ``version``. Restoring is a change: the state it replaces is kept too.
+
+    Raises ``ApplicationError`` when the old version names something that no
+    longer exists (a deleted tag or user) or no longer passes the engine.
+    """
+    resolved = rule_resolve(version.snapshot)
+    with transaction.atomic():
+        rule = Rule.objects.select_for_update().get(pk=version.rule_id)
+        rule_check_write(
+            actor=actor, was_enabled=rule.enabled, enabled=bool(version.snapshot.get("enabled", True))
+        )
+        before = rule_to_dict(rule)
+        rule_apply(rule=rule, resolved=resolved)
+        rule_save_version(
+            rule=rule, actor=actor, before=before, note=_("restored version %(v)d") % {"v": version.version}
+        )
+    return rule

@@ -6,6 +6,8 @@ in the same transaction. It stores ``before`` as the rule's current version
 number, says what changed, and moves the rule to the next version — or does
 nothing when the change changed nothing. Cases keep the version that matched
 them in ``Case.decision``, so an old case can be read against its version.
+Bringing a version back (``rule_restore``) and importing rules are in
+``routing.transfer``, which writes rules from their file format.
 
 Who may write what: any enabled rule can divert any team's cases, so
 enabling or disabling a rule, changing or restoring an enabled one and
@@ -23,7 +25,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import Rule, RuleVersion
-from .transfer import ImportResult, rule_apply, rule_resolve, rule_to_dict, rules_import
+from .rulefile import rule_to_dict
 
 PUBLISH_PERMISSION = "routing.publish_rule"
 
@@ -121,26 +123,6 @@ def rule_save_version(*, rule: Rule, actor, before: dict[str, Any], note: str = 
     return version
 
 
-def rule_restore(*, version: RuleVersion, actor) -> Rule:
-    """Bring a rule back to ``version``. Restoring is a change: the state it replaces is kept too.
-
-    Raises ``ApplicationError`` when the old version names something that no
-    longer exists (a deleted tag or user) or no longer passes the engine.
-    """
-    resolved = rule_resolve(version.snapshot)
-    with transaction.atomic():
-        rule = Rule.objects.select_for_update().get(pk=version.rule_id)
-        rule_check_write(
-            actor=actor, was_enabled=rule.enabled, enabled=bool(version.snapshot.get("enabled", True))
-        )
-        before = rule_to_dict(rule)
-        rule_apply(rule=rule, resolved=resolved)
-        rule_save_version(
-            rule=rule, actor=actor, before=before, note=_("restored version %(v)d") % {"v": version.version}
-        )
-    return rule
-
-
 def rule_set_enabled(*, rule: Rule, enabled: bool, actor) -> bool:
     """Switch a rule on or off, keeping the previous version. Returns whether it changed."""
     if rule.enabled == enabled:
@@ -152,16 +134,3 @@ def rule_set_enabled(*, rule: Rule, enabled: bool, actor) -> bool:
         rule.save(update_fields=["enabled", "updated_at"])
         rule_save_version(rule=rule, actor=actor, before=before)
     return True
-
-
-def rules_import_by(
-    *, actor: AbstractBaseUser | AnonymousUser | None, data: Any, replace: bool
-) -> ImportResult:
-    """``rules_import`` on behalf of ``actor``, who must be allowed to publish rules.
-
-    An imported rule is enabled unless the file says otherwise, and
-    ``replace`` deletes live rules, so importing is never a draft.
-    """
-    if not rule_may_publish(actor):
-        raise PermissionDenied(_("Only an administrator may import rules."))
-    return rules_import(data=data, replace=replace, actor=actor)

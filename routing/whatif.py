@@ -13,13 +13,16 @@ departments and lists only the cases the viewer may see. Filtering at display
 time, not at run time, keeps a trial safe when someone else opens it.
 """
 
+import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +31,9 @@ from feedback.models import Case
 from feedback.selectors import cases_visible_to
 
 from .models import Rule, RuleTrial
+from .rulefile import spec_from_dict
 from .rules import Decision, RuleError, RuleSet, RuleSpec, validate_rule
 from .selectors import departments_of, facts_for_case, rule_specs, sees_all_departments
-from .transfer import spec_from_dict
 
 CHUNK_SIZE = 200
 # Changed cases kept for the results page, per department (so one busy team
@@ -40,6 +43,10 @@ MAX_DAYS = 3650
 COUNTERS = ("cases", "tags_changed", "department_changed", "priority_changed")
 # ``by_department`` key of the cases not routed yet (only those who see all see them).
 UNROUTED = ""
+# Clocks of the web server, the broker and the workers may differ this much.
+CLOCK_SKEW = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 
 def rule_trial_start(
@@ -80,7 +87,12 @@ def _outcome(decision: Decision) -> dict[str, Any]:
 
 
 def rule_trial_run(*, trial_id: int, now=None, chunk_size: int = CHUNK_SIZE) -> bool:
-    """Run a queued trial; safe to call twice (the second call finds it claimed)."""
+    """Run a queued trial; returns whether this call finished it.
+
+    Safe to call twice, even at once: the first call claims the trial, a
+    second finds it claimed and does nothing. Stopped at its task's soft
+    time limit, the trial is marked failed with a message saying so.
+    """
     now = now or timezone.now()
     if (
         RuleTrial.objects.filter(pk=trial_id, status=RuleTrial.Status.QUEUED).update(
@@ -91,16 +103,52 @@ def rule_trial_run(*, trial_id: int, now=None, chunk_size: int = CHUNK_SIZE) -> 
         return False
     trial = RuleTrial.objects.get(pk=trial_id)
     try:
-        _run(trial, now=now, chunk_size=chunk_size)
+        return _run(trial, now=now, chunk_size=chunk_size)
+    except SoftTimeLimitExceeded:
+        # Stopped mid-query, a PostgreSQL connection is still busy with that
+        # query: the failure is written on a new one.
+        if not connection.in_atomic_block:
+            connection.close()
+        _fail(trial_id, _("The trial took too long and was stopped; try it on fewer days."))
+        log.warning("What-if trial %s stopped at its time limit.", trial_id)
+        return False
     except Exception as exc:
-        RuleTrial.objects.filter(pk=trial_id).update(
-            status=RuleTrial.Status.FAILED, error=str(exc), finished_at=timezone.now()
-        )
+        _fail(trial_id, str(exc))
         raise
-    return True
 
 
-def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
+def rule_trials_fail_stale(*, now: datetime | None = None) -> int:
+    """Mark failed the trials no worker will finish; returns how many.
+
+    A trial's task is dropped if no worker starts it within the long time
+    limit, and its worker is stopped at that limit. So a trial still queued
+    after one limit was never sent (the broker was down) or was dropped, and
+    one still running after two lost its worker (killed, or stopped before
+    it could say so): it would stay unfinished for ever. Neither can still
+    run: a dropped task never claims its trial, and a run that finds its
+    trial failed stops without writing.
+    """
+    now = now or timezone.now()
+    limit = timedelta(seconds=settings.CX_TASK_TIME_LIMITS["long"]["time_limit"])
+    stale = (
+        (RuleTrial.Status.QUEUED, limit, _("No worker started the trial in time; start it again.")),
+        (RuleTrial.Status.RUNNING, 2 * limit, _("The worker running the trial stopped; start it again.")),
+    )
+    return sum(
+        RuleTrial.objects.filter(status=status, created_at__lt=now - age - CLOCK_SKEW).update(
+            status=RuleTrial.Status.FAILED, error=error, finished_at=now
+        )
+        for status, age, error in stale
+    )
+
+
+def _fail(trial_id: int, error: str) -> None:
+    RuleTrial.objects.filter(pk=trial_id, status=RuleTrial.Status.RUNNING).update(
+        status=RuleTrial.Status.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+def _run(trial: RuleTrial, *, now, chunk_size: int) -> bool:
     usernames = [*trial.draft.get("add_watchers", ()), *trial.draft.get("notify_users", ())]
     user_ids = {
         user.get_username(): user.pk
@@ -110,7 +158,8 @@ def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
     without, with_rule = _ruleset_with(tried, int(trial.draft.get("order", 100)))
     cases = Case.objects.filter(created_at__gte=now - timedelta(days=trial.days)).order_by("pk")
     total = cases.count()
-    RuleTrial.objects.filter(pk=trial.pk).update(total=total, processed=0)
+    running = RuleTrial.objects.filter(pk=trial.pk, status=RuleTrial.Status.RUNNING)
+    running.update(total=total, processed=0)
     counts = dict.fromkeys(COUNTERS, 0)
     # The same counts per department of the case, plus how many changed at all,
     # so each viewer's totals can be added up from their departments only.
@@ -152,16 +201,21 @@ def _run(trial: RuleTrial, *, now, chunk_size: int) -> None:
                         }
                     )
         last_id = chunk[-1].pk
-        RuleTrial.objects.filter(pk=trial.pk).update(processed=counts["cases"])
+        # No longer running: marked failed as lost, and perhaps started again.
+        if not running.update(processed=counts["cases"]):
+            return False
     with transaction.atomic():
-        RuleTrial.objects.filter(pk=trial.pk).update(
-            status=RuleTrial.Status.DONE,
-            total=max(total, counts["cases"]),
-            processed=counts["cases"],
-            summary=counts,
-            by_department=by_department,
-            changes=changes,
-            finished_at=timezone.now(),
+        return (
+            running.update(
+                status=RuleTrial.Status.DONE,
+                total=max(total, counts["cases"]),
+                processed=counts["cases"],
+                summary=counts,
+                by_department=by_department,
+                changes=changes,
+                finished_at=timezone.now(),
+            )
+            == 1
         )
 
 

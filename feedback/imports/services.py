@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -147,6 +148,17 @@ def case_import_run(
             _write_batch(case_import, batch, progress)
     except FileError as exc:
         _fail(import_id, [{"line": exc.line, "field": exc.field, "message": exc.message}])
+        return False
+    except SoftTimeLimitExceeded:
+        # Out of time, not wrong: the batches written stay, and queued again the
+        # import resumes after them (case_import_requeue picks it up). Stopped
+        # mid-query, a PostgreSQL connection is still busy: write on a new one.
+        if not connection.in_atomic_block:
+            connection.close()
+        CaseImport.objects.filter(pk=import_id, state=CaseImport.State.RUNNING).update(
+            state=CaseImport.State.QUEUED
+        )
+        log.warning("Case import %s stopped at its time limit; it will resume.", import_id)
         return False
     except Exception as exc:
         _fail(import_id, [{"line": None, "field": "", "message": str(exc)}])

@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from cxportal.errors import ApplicationError
 
 from ..models import Rule, RuleTrial, RuleVersion
-from ..transfer import rule_to_dict, rules_export
-from ..versions import rule_changes, rule_restore, rules_import_by
+from ..rulefile import rule_to_dict
+from ..transfer import rule_restore, rules_export, rules_import_by
+from ..versions import rule_changes
 from ..whatif import MAX_DAYS, rule_trial_results, rule_trial_start
 
 

@@ -16,8 +16,9 @@ from django.utils.translation import ngettext
 from cxportal.errors import ApplicationError
 
 from ..models import Rule, RuleCondition
+from ..rulefile import rule_to_dict, spec_from_dict
 from ..rules import FIELDS, OPERATORS, RuleError, compile_condition, validate_rule
-from ..transfer import rule_clone, rule_to_dict, spec_from_dict
+from ..transfer import rule_clone
 from ..versions import rule_check_write, rule_may_publish, rule_save_version, rule_set_enabled
 from .rule_pages import RulePagesMixin, rule_form_dict
 

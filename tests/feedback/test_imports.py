@@ -389,6 +389,29 @@ class TestOnce:
         assert (case_import.created_cases, case_import.skipped_rows) == (5, 0)
         assert sorted(Case.objects.values_list("external_id", flat=True)) == [f"N-{n}" for n in range(5)]
 
+    def test_a_run_stopped_at_its_time_limit_is_queued_again_and_resumes(self, org, settings):
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        rows = [{**NEW, "external_id": f"N-{n}"} for n in range(5)]
+        case_import = upload(csv_bytes(rows))
+
+        def out_of_time(progress):
+            raise SoftTimeLimitExceeded()
+
+        assert case_import_run(import_id=case_import.pk, batch_size=2, progress=out_of_time) is False
+        case_import.refresh_from_db()
+        assert (case_import.state, case_import.done_rows, Case.objects.count()) == ("queued", 2, 2)
+        assert case_import.file  # kept to resume from
+
+        CaseImport.objects.filter(pk=case_import.pk).update(
+            created_at=timezone.now() - settings.CX_REQUEUE_AFTER - timedelta(seconds=1)
+        )
+        assert requeue_case_imports() == 1
+
+        case_import.refresh_from_db()
+        assert (case_import.state, case_import.done_rows, case_import.created_cases) == ("done", 5, 5)
+        assert sorted(Case.objects.values_list("external_id", flat=True)) == [f"N-{n}" for n in range(5)]
+
     def test_a_few_thousand_rows_are_written_in_batches(self, org):
         rows = [{**NEW, "email": f"c{n}@example.com", "message": f"Mensaje {n}"} for n in range(3000)]
         seen = []

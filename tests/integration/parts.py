@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from cxportal.celery import tasks_in_hand
 from cxportal.runner import free_port, redis_command, wait_for_redis
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 QUEUES = "routing,notifications,periodic"
+# Every queue the workers here consume: a task waiting in any of them may still route or send.
+WORK_QUEUES = tuple(QUEUES.split(","))
 # The file email backend ends every message with this line.
 EMAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
@@ -36,6 +39,29 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}.")
         time.sleep(interval)
+
+
+def queued_or_unacked(broker_url: str) -> int:
+    """Tasks waiting in a work queue, or taken by a worker and not yet acknowledged."""
+    return tasks_in_hand(broker_url, WORK_QUEUES)
+
+
+def wait_until_drained(broker_url: str, *, timeout: float) -> None:
+    """Return once no task waits in a work queue of ``broker_url`` and none is in a worker's hands.
+
+    A task only follows another from inside it, before the first is
+    acknowledged, so empty queues mean nothing more will run. A message a
+    worker has just popped is, for an instant, in no list and not yet in
+    "unacked": the queues must be seen empty on two polls in a row.
+    """
+    empty_polls = 0
+
+    def drained() -> bool:
+        nonlocal empty_polls
+        empty_polls = empty_polls + 1 if queued_or_unacked(broker_url) == 0 else 0
+        return empty_polls >= 2
+
+    wait_for(drained, timeout=timeout, what=f"the work queues of {broker_url} to be drained", interval=0.1)
 
 
 def stop_process(process: subprocess.Popen, *, grace: float = 10.0) -> None:
@@ -91,6 +117,7 @@ class CeleryWorker:
     process: subprocess.Popen
     log_path: Path
     mail_dir: Path
+    broker_url: str
 
     @classmethod
     def start(
@@ -138,7 +165,7 @@ class CeleryWorker:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        worker = cls(process, log_path, mail_dir)
+        worker = cls(process, log_path, mail_dir, broker_url)
         try:
             wait_for(
                 lambda: process.poll() is not None or " ready." in worker.log(),

@@ -18,7 +18,7 @@ from feedback.inbound.mailboxes import ImapReader
 from feedback.models import Case, Channel, InboundEmail
 
 from .imap import DOVECOT, DovecotServer
-from .parts import BASE_DIR, wait_for
+from .parts import BASE_DIR, wait_for, wait_until_drained
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +111,12 @@ def test_mail_sent_to_the_smtp_sink_becomes_a_case_routed_by_the_worker(
     assert case.department.slug == "customer-service"
     assert list((smtp_sink.maildir / "new").iterdir()) == []
     assert tasks.poll_mailbox() == {}
+    assert case.routing_attempts == 1
+    # Still one case routed once when nothing is left to run.
+    wait_until_drained(real_celery.broker_url, timeout=TIMEOUT)
+    assert Case.objects.get() == case
+    case.refresh_from_db()
+    assert case.routing_attempts == 1
 
 
 def test_imap_mail_read_by_someone_else_before_the_poll_still_becomes_a_case(db, dovecot, settings):

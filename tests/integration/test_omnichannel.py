@@ -23,7 +23,7 @@ from cxportal.settings import _mailbox
 from feedback import tasks
 from feedback.models import Case, Customer, InboundEmail, IntegrationKey
 
-from .parts import wait_for
+from .parts import wait_for, wait_until_drained
 
 pytestmark = pytest.mark.integration
 
@@ -122,6 +122,15 @@ def test_an_email_a_phone_call_and_a_chat_are_three_cases_of_one_customer(
     wait_for(all_routed, timeout=TIMEOUT, what="the worker to route the three cases", interval=0.2)
     for case in Case.objects.select_related("department", "owner"):
         assert (case.department.slug, case.owner.username) == ("logistics", "laura"), case.reference
+
+    def routings() -> list[tuple[str, int]]:
+        return list(Case.objects.order_by("pk").values_list("channel", "routing_attempts"))
+
+    routed_once = [("email", 1), ("phone", 1), ("chat", 1)]
+    assert routings() == routed_once
+    # Still three cases, each routed once, when nothing is left to run.
+    wait_until_drained(real_celery.broker_url, timeout=TIMEOUT)
+    assert routings() == routed_once
 
     # The 360° view: laura (logistics) and the administrator see the three, across channels.
     for viewer in ("laura", "admin"):

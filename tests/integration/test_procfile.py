@@ -25,8 +25,9 @@ from cxportal.runner import free_port, http_ok
 from feedback.models import Case, Status
 from routing.models import Notification
 
-from .parts import BASE_DIR, RedisServer, database_url, read_emails, wait_for
-from .test_runportal import Customer, descendants, nothing_left_running
+from .parts import BASE_DIR, RedisServer, database_url, read_emails, wait_for, wait_until_drained
+from .processes import descendants, nothing_left_running
+from .test_runportal import Customer
 
 pytestmark = pytest.mark.integration
 
@@ -116,6 +117,7 @@ def production_shape(transactional_db, organisation, tmp_path):
     shape = SimpleNamespace(
         process=honcho,
         url=f"http://127.0.0.1:{port}",
+        redis_url=redis.url,
         mail_dir=mail_dir,
         log=lambda: log_path.read_text(errors="replace"),
         started={},
@@ -173,10 +175,18 @@ def test_the_procfile_serves_routes_notifies_and_stops_on_sigterm(production_sha
     assert case.status == Status.ROUTED
     assert (case.department.slug, case.owner) == ("customer-service", carmen)
     assert notification.recipient == carmen
-    emails = [m for m in read_emails(shape.mail_dir) if m["X-CX-Notification"] == notification.key]
+
+    def owner_emails() -> list:
+        return [m for m in read_emails(shape.mail_dir) if m["X-CX-Notification"] == notification.key]
+
+    emails = owner_emails()
     assert len(emails) == 1
     assert emails[0]["To"] == carmen.email
     assert reference in emails[0]["Subject"]
+    # Still one when no task is left queued or in a worker's hands.
+    wait_until_drained(shape.redis_url, timeout=TIMEOUT)
+    assert len(owner_emails()) == 1
+    assert Notification.objects.filter(case__reference=reference, event="routed").count() == 1
     shape.started.update(descendants(shape.process.pid))
 
     os.killpg(shape.process.pid, signal.SIGTERM)

@@ -21,7 +21,7 @@ from routing.models import Notification
 from routing.tasks import route_case, send_notification, sweep_unrouted
 
 from .fixtures import REPORT
-from .parts import email_text, point_celery_at, read_emails, wait_for
+from .parts import email_text, point_celery_at, read_emails, wait_for, wait_until_drained
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +97,10 @@ def test_it_routes_a_late_delivery_to_laura_and_emails_her(client, demo_organisa
         what="the acknowledgement",
     )
     assert case.tracking_token in email_text(ack)
+    # Nothing left in the queues or in the worker's hands can add a second one.
+    wait_until_drained(real_celery.broker_url, timeout=TIMEOUT)
+    assert len(emails_about(real_celery, case.reference)) == 1
+    assert len(emails_about(real_celery, case.reference, to="ana@example.com")) == 1
 
 
 def test_a_duplicated_task_notifies_nobody_twice(client, demo_organisation, real_celery):
@@ -115,6 +119,9 @@ def test_a_duplicated_task_notifies_nobody_twice(client, demo_organisation, real
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
     assert notification.attempts == 1
+    wait_until_drained(real_celery.broker_url, timeout=TIMEOUT)
+    assert Notification.objects.filter(case=case, event="routed").count() == 1
+    assert len(emails_about(real_celery, case.reference)) == 1
 
 
 def test_a_case_stored_while_the_broker_is_down_is_routed_by_the_sweep(
@@ -144,3 +151,6 @@ def test_a_case_stored_while_the_broker_is_down_is_routed_by_the_sweep(
     wait_for(lambda: routed(case), timeout=TIMEOUT, what="the case to be routed")
     assert case.owner == laura
     assert case.department.slug == "logistics"
+    wait_until_drained(real_celery.broker_url, timeout=TIMEOUT)
+    assert len(emails_about(real_celery, case.reference)) == 1
+    assert routed(case).routing_attempts == 1

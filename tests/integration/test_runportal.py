@@ -17,44 +17,12 @@ import pytest
 
 from cxportal.runner import free_port, http_ok
 
-from .parts import BASE_DIR, late_delivery_complaint, stop_process, wait_for
+from .parts import BASE_DIR, late_delivery_complaint, stop_process, wait_for, wait_until_drained
+from .processes import descendants, nothing_left_running
 
 pytestmark = pytest.mark.integration
 
 BANNER = "CX Portal is running. Ctrl-C stops everything."
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Every living process below ``pid``, with its command line (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                # The command name may hold spaces and parentheses: split after the last ")".
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    found: dict[int, str] = {}
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found[child] = command_line(child)
-            todo.append(child)
-    return found
-
-
-def command_line(pid: int) -> str:
-    try:
-        return (Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()).strip()
-    except OSError:
-        return ""
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -109,6 +77,7 @@ def portal(request, tmp_path):
         )
         assert process.poll() is None, "runportal exited during startup"
         assert http_ok(f"{process.url}/health/"), "runportal printed its banner but is not ready"
+        process.redis_url = re.search(r"^  Redis +(redis://\S+)", process.log(), re.MULTILINE).group(1)
         yield process
     finally:
         started.update(descendants(process.pid))
@@ -133,16 +102,6 @@ def children_by_role(pid: int) -> dict[str, int]:
             if marker in f" {cmd} " and role not in found:
                 found[role] = child
     return found
-
-
-def nothing_left_running(processes: dict[int, str], timeout: float = 5) -> dict[int, str]:
-    """Those of ``processes`` still running once the last ones had ``timeout`` s to be reaped."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = {pid: cmd for pid, cmd in processes.items() if running(pid)}
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.1)
 
 
 def test_it_starts_every_part_and_ctrl_c_stops_them_all(portal):
@@ -227,6 +186,17 @@ class Customer:
             return reference
 
 
+def routings(database: Path) -> dict[str, tuple[str, int, int]]:
+    """Every case of the site: reference -> (channel, routing attempts, "routed" notifications)."""
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+        rows = db.execute(
+            "SELECT c.reference, c.channel, c.routing_attempts,"
+            " (SELECT COUNT(*) FROM routing_notification n WHERE n.case_id = c.id AND n.event = 'routed')"
+            " FROM feedback_case c"
+        ).fetchall()
+    return {reference: tuple(rest) for reference, *rest in rows}
+
+
 def routed_department(database: Path, reference: str) -> str | None:
     """The slug of the department the case went to, once routed (the site's own database)."""
     with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
@@ -282,6 +252,12 @@ def test_when_redis_is_killed_it_is_restarted_and_no_submission_fails_or_is_lost
             interval=0.5,
         )
         assert department == "customer-service"
+    # Two cases, each routed once and its owner told once; the same when no
+    # task is left queued or in a worker's hands.
+    once = dict.fromkeys(references, ("web", 1, 1))
+    assert routings(database) == once
+    wait_until_drained(portal.redis_url, timeout=60)
+    assert routings(database) == once
     # Database, Redis and a worker all answer again.
     wait_for(
         lambda: http_ok(f"{portal.url}/health/"), timeout=30, what="the site to be healthy", interval=0.5
@@ -321,3 +297,7 @@ def test_the_sample_email_sent_to_the_demo_address_becomes_a_routed_case(portal,
 
     department = wait_for(routed_email_case, timeout=60, what="the emailed case to be routed", interval=0.5)
     assert department == "customer-service"
+    # One case, routed once, its owner told once; the same when no task is left to run.
+    assert list(routings(database).values()) == [("email", 1, 1)]
+    wait_until_drained(portal.redis_url, timeout=60)
+    assert list(routings(database).values()) == [("email", 1, 1)]

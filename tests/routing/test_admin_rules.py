@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from routing.models import Rule, RuleCondition, RuleTrial, Tag
+from routing.rulefile import rule_to_dict
 from routing.selectors import rule_spec
-from routing.transfer import rule_to_dict
 from routing.versions import rule_set_enabled
 
 from ..factories import CaseFactory, RuleConditionFactory, RuleFactory, TagFactory, UserFactory

@@ -16,8 +16,9 @@ from django.test import Client
 
 from routing.management.commands.seed_demo import ROLE_PERMISSIONS
 from routing.models import Rule, RuleTrial
-from routing.transfer import rule_to_dict, rules_export
-from routing.versions import rule_restore, rule_set_enabled, rules_import_by
+from routing.rulefile import rule_to_dict
+from routing.transfer import rule_restore, rules_export, rules_import_by
+from routing.versions import rule_set_enabled
 
 from ..factories import RuleConditionFactory, RuleFactory
 from .test_rule_trial_scope import as_manager

@@ -11,8 +11,9 @@ from django.utils import translation
 
 from cxportal.errors import ApplicationError
 from routing.models import Priority, Rule, RuleVersion
+from routing.rulefile import rule_to_dict, spec_from_dict
 from routing.selectors import rule_spec
-from routing.transfer import rule_clone, rule_to_dict, rules_export, rules_import, spec_from_dict
+from routing.transfer import rule_clone, rules_export, rules_import
 
 from ..factories import RuleConditionFactory, RuleFactory, SLAPolicyFactory, TagFactory, UserFactory
 

@@ -1,19 +1,25 @@
 """What-if: a rule tried on past cases says what it would change, and changes nothing."""
 
 import re
+import signal
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent
+from routing import whatif
 from routing.models import Notification, Priority, Rule, RuleTrial
+from routing.rulefile import rule_to_dict
 from routing.tasks import run_rule_trial
-from routing.transfer import rule_to_dict
-from routing.whatif import rule_trial_run, rule_trial_start
+from routing.whatif import rule_trial_run, rule_trial_start, rule_trials_fail_stale
 
 from ..factories import CaseFactory, RuleConditionFactory, RuleFactory, TagFactory
 
@@ -179,3 +185,138 @@ def test_a_trial_refuses_a_rule_that_does_nothing(refunds):
 
     assert error.value.code == "no_actions"
     assert not RuleTrial.objects.exists()
+
+
+def test_a_second_run_while_the_first_is_running_does_nothing(refunds, cases):
+    """A redelivered task reaching another worker mid-trial finds it claimed."""
+    trial = trial_of(refunds)
+    second_runs = []
+    facts = mock.Mock(wraps=whatif.facts_for_case)
+
+    def facts_then_run_again(case, **kwargs):
+        if not second_runs:
+            second_runs.append(rule_trial_run(trial_id=trial.pk))
+        return facts(case, **kwargs)
+
+    with mock.patch.object(whatif, "facts_for_case", side_effect=facts_then_run_again):
+        assert rule_trial_run(trial_id=trial.pk)
+
+    assert second_runs == [False]
+    # Each case evaluated once: the second run looked at none.
+    assert facts.call_count == 3
+    trial.refresh_from_db()
+    assert trial.status == RuleTrial.Status.DONE
+    assert trial.summary == {"cases": 3, "tags_changed": 2, "department_changed": 1, "priority_changed": 2}
+
+
+def test_a_trial_stopped_at_its_soft_time_limit_is_marked_failed(refunds, cases):
+    trial = trial_of(refunds)
+
+    with mock.patch.object(whatif, "facts_for_case", side_effect=SoftTimeLimitExceeded()):
+        # Handled: the task ends without an error, the trial says what happened.
+        assert run_rule_trial.delay(trial.pk).get() is False
+
+    trial.refresh_from_db()
+    assert trial.status == RuleTrial.Status.FAILED
+    assert trial.error == gettext("The trial took too long and was stopped; try it on fewer days.")
+    assert trial.finished_at is not None
+    assert trial.summary == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_soft_time_limit_mid_query_still_marks_the_trial_failed(refunds, cases):
+    """PostgreSQL: a query cut short leaves its connection busy; the failure is written on a new one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a query that sleeps is PostgreSQL's")
+    trial = trial_of(refunds)
+
+    def slow_query(case, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+
+    def soft_limit(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, soft_limit)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with mock.patch.object(whatif, "facts_for_case", side_effect=slow_query):
+            assert rule_trial_run(trial_id=trial.pk) is False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    trial.refresh_from_db()
+    assert trial.status == RuleTrial.Status.FAILED
+    assert trial.error == gettext("The trial took too long and was stopped; try it on fewer days.")
+
+
+class TestLostTrials:
+    """A trial whose task was lost or whose worker was killed is marked failed, not left running."""
+
+    @pytest.fixture
+    def limit(self) -> timedelta:
+        return timedelta(seconds=settings.CX_TASK_TIME_LIMITS["long"]["time_limit"])
+
+    def trial(self, rule: Rule, status: str, age: timedelta) -> RuleTrial:
+        trial = trial_of(rule)
+        RuleTrial.objects.filter(pk=trial.pk).update(status=status, created_at=timezone.now() - age)
+        return trial
+
+    def test_a_trial_running_past_its_worker_s_limit_is_marked_failed(self, refunds, limit):
+        lost = self.trial(refunds, RuleTrial.Status.RUNNING, 2 * limit + timedelta(minutes=2))
+        # Waited for a worker up to one limit, then ran up to another: it may still run.
+        recent = self.trial(refunds, RuleTrial.Status.RUNNING, limit + timedelta(minutes=2))
+
+        assert rule_trials_fail_stale() == 1
+
+        lost.refresh_from_db()
+        assert lost.status == RuleTrial.Status.FAILED
+        assert lost.error == gettext("The worker running the trial stopped; start it again.")
+        assert lost.finished_at is not None
+        recent.refresh_from_db()
+        assert recent.status == RuleTrial.Status.RUNNING
+        assert recent.error == ""
+
+    def test_a_trial_no_worker_started_is_marked_failed_and_its_late_task_does_nothing(
+        self, refunds, cases, limit
+    ):
+        lost = self.trial(refunds, RuleTrial.Status.QUEUED, limit + timedelta(minutes=2))
+        fresh = self.trial(refunds, RuleTrial.Status.QUEUED, timedelta(minutes=1))
+
+        assert rule_trials_fail_stale() == 1
+
+        lost.refresh_from_db()
+        assert lost.status == RuleTrial.Status.FAILED
+        assert lost.error == gettext("No worker started the trial in time; start it again.")
+        assert not rule_trial_run(trial_id=lost.pk)
+        lost.refresh_from_db()
+        assert lost.status == RuleTrial.Status.FAILED
+        fresh.refresh_from_db()
+        assert fresh.status == RuleTrial.Status.QUEUED
+
+    def test_finished_trials_are_left_alone(self, refunds, limit):
+        done = self.trial(refunds, RuleTrial.Status.DONE, 3 * limit)
+
+        assert rule_trials_fail_stale() == 0
+
+        done.refresh_from_db()
+        assert done.status == RuleTrial.Status.DONE
+
+    def test_a_run_whose_trial_was_marked_failed_stops_without_writing(self, refunds, cases, limit):
+        trial = trial_of(refunds)
+        real_facts = whatif.facts_for_case
+
+        def facts_while_marked_lost(case, **kwargs):
+            # The sweep, as if the trial had been running for three limits.
+            rule_trials_fail_stale(now=timezone.now() + 3 * limit)
+            return real_facts(case, **kwargs)
+
+        with mock.patch.object(whatif, "facts_for_case", side_effect=facts_while_marked_lost):
+            assert rule_trial_run(trial_id=trial.pk, chunk_size=1) is False
+
+        trial.refresh_from_db()
+        assert trial.status == RuleTrial.Status.FAILED
+        assert trial.error == gettext("The worker running the trial stopped; start it again.")
+        assert trial.processed == 0
+        assert trial.summary == {}

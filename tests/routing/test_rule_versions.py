@@ -6,8 +6,9 @@ from django.test import Client
 
 from cxportal.errors import ApplicationError
 from routing.models import Priority, Rule, RuleVersion
-from routing.transfer import rule_to_dict
-from routing.versions import rule_changes, rule_restore, rule_save_version, rule_set_enabled
+from routing.rulefile import rule_to_dict
+from routing.transfer import rule_restore
+from routing.versions import rule_changes, rule_save_version, rule_set_enabled
 
 from ..factories import RuleConditionFactory, RuleFactory, TagFactory, UserFactory
 

@@ -4,12 +4,14 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
 from feedback.models import Status
 from routing import tasks
-from routing.models import Notification
+from routing.models import Notification, RuleTrial
 
 from ..factories import CaseFactory
 
@@ -38,6 +40,26 @@ class TestRouteCase:
         assert case.owner == carmen
         assert Notification.objects.count() == 1
         assert len(mail.outbox) == 1
+
+    def test_a_soft_time_limit_is_left_to_the_sweep_not_retried(self, organisation):
+        case = CaseFactory()
+        stopped = mock.patch.object(tasks.services, "case_route", side_effect=SoftTimeLimitExceeded())
+
+        with stopped as route, pytest.raises(SoftTimeLimitExceeded):
+            tasks.route_case.delay(case.pk)
+
+        route.assert_called_once()
+        case.refresh_from_db()
+        assert case.status == Status.NEW  # the sweep of unrouted cases takes it up
+
+    def test_other_failures_are_retried(self, organisation):
+        case = CaseFactory()
+        failing = mock.patch.object(
+            tasks.services, "case_route", side_effect=ConnectionError("db restarting")
+        )
+
+        with failing, pytest.raises(Retry):
+            tasks.route_case.delay(case.pk)
 
 
 class TestSendNotification:
@@ -148,3 +170,27 @@ class TestSweepNotifications:
         tasks.sweep_notifications()
 
         assert len(mail.outbox) == 1
+
+
+class TestSweepRuleTrials:
+    def test_it_marks_lost_trials_failed_and_says_so(self, db, caplog):
+        limit = timedelta(seconds=settings.CX_TASK_TIME_LIMITS["long"]["time_limit"])
+        lost = RuleTrial.objects.create(draft={"name": "Lost"}, status=RuleTrial.Status.RUNNING)
+        RuleTrial.objects.filter(pk=lost.pk).update(created_at=timezone.now() - 3 * limit)
+        running = RuleTrial.objects.create(draft={"name": "Running"}, status=RuleTrial.Status.RUNNING)
+
+        assert tasks.sweep_rule_trials.delay().get() == 1
+        assert tasks.sweep_rule_trials.delay().get() == 0
+
+        lost.refresh_from_db()
+        running.refresh_from_db()
+        assert (lost.status, running.status) == (RuleTrial.Status.FAILED, RuleTrial.Status.RUNNING)
+        assert "Marked 1 lost what-if trials failed." in caplog.text
+
+    def test_beat_runs_it_on_the_periodic_queue(self):
+        [entry] = [
+            e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == tasks.sweep_rule_trials.name
+        ]
+        assert entry["schedule"] == timedelta(seconds=60)
+        default = {"queue": settings.CELERY_TASK_DEFAULT_QUEUE}
+        assert settings.CELERY_TASK_ROUTES.get(tasks.sweep_rule_trials.name, default) == {"queue": "periodic"}

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from routing import demo
+from routing.demo import DEFAULT_PASSWORD
 from routing.learning import triage_train
 from routing.models import (
     BusinessCalendar,
@@ -20,7 +21,6 @@ from routing.models import (
     TriageVersion,
 )
 
-DEFAULT_PASSWORD = "cxdemo-2026"
 # A group on top of a role, for the fallback department's owner (carmen).
 CUSTOMER_RECORDS = "Customer records"
 

@@ -7,7 +7,7 @@ from django.db import connections
 
 from cxportal import runner
 from routing import demo
-from routing.management.commands.seed_demo import DEFAULT_PASSWORD
+from routing.demo import DEFAULT_PASSWORD
 
 
 class Command(BaseCommand):
