@@ -47,9 +47,11 @@ fuzz: install
 	CX_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -p no:cacheprovider tests/fuzz
 	CX_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python scripts/postgres.py $(BIN)/pytest -p no:cacheprovider tests/fuzz
 
+# mypy loads the settings (django-stubs): DEBUG=1 spares it a SECRET_KEY.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/mypy
 
 # Refresh the Spanish catalogue after changing user-facing text, translate
 # the new entries in locale/es/LC_MESSAGES/django.po, then compile.

@@ -666,7 +666,7 @@ def summary(
     lines = ["", "=== Capacity summary ==="]
     lines += [f"{k:<13}{v}" for k, v in machine().items()]
     lines += [
-        f"{'date':<13}{datetime.date.today().isoformat()}",
+        f"{'date':<13}{datetime.datetime.now().astimezone().date().isoformat()}",
         f"{'database':<13}{database}",
         f"{'processes':<13}{shape}",
         f"{'criterion':<13}p95 submission -> owner's 'routed' notification sent <= {args.p95_ms:g} ms, "

@@ -160,7 +160,8 @@ class Part:
         with self.log_path.open("ab") as log:
             # As honcho and Procfile platforms do: the line through the shell,
             # which expands the ${VAR:-default}s; exec so the pid is the program's.
-            self.process = subprocess.Popen(
+            # The Procfile's own lines, run as a Procfile platform runs them.
+            self.process = subprocess.Popen(  # noqa: S602
                 f"exec {self.command}",
                 shell=True,
                 cwd=BASE_DIR,

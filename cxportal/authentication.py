@@ -44,7 +44,9 @@ class LockoutBasicAuthentication(BasicAuthentication):
 class LockoutBasicScheme(BasicScheme):
     """The OpenAPI schema describes it as the plain HTTP Basic auth it is."""
 
-    target_class = LockoutBasicAuthentication
+    # drf-spectacular takes a class or its dotted path; BasicScheme's default
+    # is a path, so its type is inferred as ``str`` alone.
+    target_class = LockoutBasicAuthentication  # type: ignore[assignment]
     priority = 0
 
 

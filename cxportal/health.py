@@ -28,7 +28,8 @@ def _workers() -> tuple[bool, str]:
     with app.connection_for_write() as conn:
         # Fail at once when the broker is down: the broadcast alone retries
         # for seconds, longer than a load balancer waits for this page.
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.2)
+        # kombu takes fractional seconds; its stubs declare the intervals as ``int``.
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.2)  # type: ignore[arg-type]
         replies = app.control.inspect(timeout=1.0, connection=conn).ping() or {}
     return bool(replies), f"{len(replies)} worker(s)"
 
@@ -64,7 +65,7 @@ def health(request: HttpRequest) -> JsonResponse:
             ok, detail = False, exc.__class__.__name__
         results[name] = {"ok": ok, "detail": detail}
     healthy = all(r["ok"] for r in results.values())
-    body = {"status": "ok" if healthy else "degraded"}
+    body: dict[str, object] = {"status": "ok" if healthy else "degraded"}
     if _may_see_details(request):
         body["checks"] = results
     return JsonResponse(body, status=200 if healthy else 503)

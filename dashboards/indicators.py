@@ -14,21 +14,27 @@ a fixed instant. Times are business hours of each team's SLA calendar.
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from . import rollups
 from .periods import days_from, midnight
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 DEFAULT_LATE_DAYS = 3
 # The key under which ``compute`` returns the figures of every case together.
 TOTAL = "total"
+# What ``compute`` keys its figures by: a department id, None, or ``TOTAL``.
+Scope = int | str | None
 
 
 @dataclass(frozen=True)
 class Indicator:
     key: str
-    label: str
+    label: "StrOrPromise"
     # count, percent (0-100), duration (timedelta), score (a plain number)
     format: str
     higher_is_better: bool
@@ -100,7 +106,7 @@ def compute(
     late_days: int = DEFAULT_LATE_DAYS,
     detail: bool = True,
     span: rollups.Span | None = None,
-) -> dict[object, Figures]:
+) -> dict[Scope, Figures]:
     """Every indicator of the local days ``first_day`` to ``last_day``, per scope and under ``TOTAL``.
 
     ``departments`` None means every case (departments and not routed yet).
@@ -114,9 +120,9 @@ def compute(
         span = rollups.load(first_day, last_day, now=now, departments=departments, detail=detail)
     # A period that reaches now reports the backlog now; a past one, at the end of its last day.
     reaches_now = midnight(last_day + timedelta(days=1)) >= now
-    merged: dict[object, rollups.Tally] = defaultdict(rollups.Tally)
-    daily: dict[object, Counter] = defaultdict(Counter)
-    states: dict[object, rollups.Tally] = dict(span.now or {}) if reaches_now else {}
+    merged: dict[Scope, rollups.Tally] = defaultdict(rollups.Tally)
+    daily: dict[Scope, Counter] = defaultdict(Counter)
+    states: dict[int | None, rollups.Tally] = dict(span.now or {}) if reaches_now else {}
     for (dep, day), tally in span.days.items():
         if not first_day <= day <= last_day:
             continue
@@ -192,10 +198,11 @@ def _figures(tally: rollups.Tally, *, late_days: int, detail: bool) -> Figures:
             "reopen_rate": _share(c["reopened"], c["resolved"]),
             "csat": c["csat_sum"] / surveys if surveys else None,
             "csat_satisfied": _share(c["satisfied"], surveys),
-            "nps": _share(c["promoters"], surveys) - _share(c["detractors"], surveys) if surveys else None,
+            # With surveys, neither share is None.
+            "nps": _share(c["promoters"], surveys) - _share(c["detractors"], surveys) if surveys else None,  # type: ignore[operator]
             "ces": c["ces_sum"] / surveys if surveys else None,
             "repeat_customers": repeat,
-            "repeat_share": _share(repeat, len(customers)) if detail else None,
+            "repeat_share": _share(repeat, len(customers)) if repeat is not None else None,
             "days_late": sum(days * n for days, n in lateness.items()) / n_late if n_late else None,
             "late_share": _share(sum(n for days, n in delivery.items() if days > late_days), n_delivery),
         },

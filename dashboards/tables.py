@@ -5,6 +5,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -99,7 +100,7 @@ def _both(
     span = rollups.load(
         previous.first_day, period.last_day, now=period.now, departments=departments, detail=detail
     )
-    options = {
+    options: dict[str, Any] = {
         "now": period.now,
         "departments": departments,
         "late_days": late_days,

@@ -1,6 +1,7 @@
 """Celery tasks of the dashboards: thin wrappers around ``dashboards.rollups``."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -11,8 +12,11 @@ from . import rollups
 
 log = logging.getLogger(__name__)
 
+# Typed loosely: Celery takes fractional seconds, which its type stubs declare as ``int``.
+LONG: dict[str, Any] = settings.CX_TASK_TIME_LIMITS["long"]
 
-@shared_task(**settings.CX_TASK_TIME_LIMITS["long"])
+
+@shared_task(**LONG)
 def refresh_daily_figures(recent: int = 1) -> int:
     """Store the figures of today so far, the ``recent`` days before it, days
     never stored whole and the days of cases changed since the last refresh. Safe to run

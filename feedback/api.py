@@ -10,7 +10,8 @@ like the paths; error messages are translated.
 
 import logging
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
@@ -45,6 +46,16 @@ from .serializers import (
     PublicEventSerializer,
     StaffEventSerializer,
 )
+
+if TYPE_CHECKING:
+    from rest_framework.serializers import BaseSerializer
+    from rest_framework.views import APIView
+
+    # The mixins below only ever run inside DRF views: type them as the views they extend.
+    _APIViewBase = APIView
+    _GenericViewBase = generics.GenericAPIView
+else:
+    _APIViewBase = _GenericViewBase = object
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +158,7 @@ class IntakeThrottle(ScopedRateThrottle):
             return True
 
 
-class IntakeThrottled:
+class IntakeThrottled(_APIViewBase):
     """Only submissions count against the intake rate; reading is not intake."""
 
     throttle_scope = "intake"
@@ -160,14 +171,16 @@ class IntakeThrottled:
 
 class CaseOrdering(OrderingFilter):
     def get_ordering(self, request: Request, queryset: QuerySet, view) -> list[str]:
-        ordering = super().get_ordering(request, queryset, view)
+        # Only on case lists, which always have an ordering (their default one at least).
+        ordering = cast(Sequence[str], super().get_ordering(request, queryset, view))
         # Cases submitted in the same instant would otherwise swap between pages.
         return [*ordering, "-pk" if ordering[-1].startswith("-") else "pk"]
 
 
-class CaseViewMixin:
+class CaseViewMixin(_GenericViewBase):
     permission_classes = [ClientPermissions]
-    serializer_class = CaseSerializer
+    # Views on a case may read or write something else (CaseMessages: the customer's message).
+    serializer_class: "type[BaseSerializer]" = CaseSerializer
     lookup_field = "reference"
 
     def get_queryset(self) -> QuerySet[Case]:
@@ -206,7 +219,10 @@ class CaseListCreate(IntakeThrottled, CaseViewMixin, generics.ListAPIView):
                 fingerprint=services.request_fingerprint(request.data),
             )
         except services.DuplicateExternalId as exc:
-            body = {"detail": _("A case with this external id already exists."), "code": exc.code}
+            body: dict[str, Any] = {
+                "detail": _("A case with this external id already exists."),
+                "code": exc.code,
+            }
             # Named only to a client that may read it: staff share the source "api" across departments.
             if cases_for(request).filter(pk=exc.case.pk).exists():
                 body.update(

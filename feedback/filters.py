@@ -86,7 +86,7 @@ class CustomerFilter(django_filters.FilterSet):
 
     class Meta:
         model = Customer
-        fields = []
+        fields: list[str] = []
 
     def filter_identity(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         kind, normalise, legacy_field = self.identities[name]

@@ -1,4 +1,5 @@
 import secrets
+from typing import TYPE_CHECKING, Any, cast
 
 import phonenumbers
 from crispy_forms.bootstrap import InlineRadios
@@ -13,6 +14,9 @@ from .identity import normalise_email, normalise_phone
 from .limits import column_length, validate_intake_date, validate_stored_email_length
 from .models import Case, Channel, Customer, Kind
 from .uploads import AttachmentsField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Kinds that usually concern an order: their order fields are shown first.
 ORDER_KINDS = (Kind.COMPLAINT, Kind.CLAIM)
@@ -140,8 +144,9 @@ class FeedbackForm(ConsentFields):
             raise forms.ValidationError(_("Enter a valid phone number."), code="bad_phone")
         return phone
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # Form.clean returns cleaned_data; the stub allows None for overrides that return nothing.
+        data = cast(dict[str, Any], super().clean())
         if data.get("website"):
             raise forms.ValidationError(
                 _("Your message could not be sent. Please try again."), code="honeypot"
@@ -326,7 +331,7 @@ class StaffCaseForm(forms.Form):
             # The lookup's suggestions replace the browser's.
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
-    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def fieldsets(self) -> list[tuple["StrOrPromise", list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.sections]
 
     def clean_email(self) -> str:
@@ -335,8 +340,9 @@ class StaffCaseForm(forms.Form):
     def clean_phone(self) -> str:
         return clean_phone_number(self.cleaned_data["phone"])
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # Form.clean returns cleaned_data; the stub allows None for overrides that return nothing.
+        data = cast(dict[str, Any], super().clean())
         contact_errors = self.has_error("email") or self.has_error("phone")
         if data.get("channel") == Channel.EMAIL and not data.get("email") and not self.has_error("email"):
             self.add_error(

@@ -6,13 +6,12 @@ A customer is recognised by any of their emails (case-insensitive), phones
 ``customers_merge``, which keeps an audit record.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +20,9 @@ from django.utils.translation import gettext as _
 from cxportal.errors import ApplicationError
 
 from .models import Case, Consent, Customer, CustomerIdentity, CustomerMerge, SurveyResponse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Kind = CustomerIdentity.Kind
 
@@ -53,7 +55,12 @@ def normalise_number(value: str) -> str:
     return value.strip().upper()
 
 
-NORMALISERS = {Kind.EMAIL: normalise_email, Kind.PHONE: normalise_phone, Kind.NUMBER: normalise_number}
+# Keyed by the stored kind, a plain str.
+NORMALISERS: dict[str, Callable[[str], str]] = {
+    Kind.EMAIL: normalise_email,
+    Kind.PHONE: normalise_phone,
+    Kind.NUMBER: normalise_number,
+}
 
 
 def identities_of(*, email: str = "", phone: str = "", customer_number: str = "") -> list[tuple[str, str]]:
@@ -97,8 +104,12 @@ def _any_of(pairs: Iterable[tuple[str, str]]) -> Q:
     return either
 
 
-_FIELDS = {Kind.EMAIL: "email", Kind.PHONE: "phone", Kind.NUMBER: "customer_number"}
-_FIELD_LOOKUPS = {Kind.EMAIL: "email__iexact", Kind.PHONE: "phone", Kind.NUMBER: "customer_number__iexact"}
+_FIELDS: dict[str, str] = {Kind.EMAIL: "email", Kind.PHONE: "phone", Kind.NUMBER: "customer_number"}
+_FIELD_LOOKUPS: dict[str, str] = {
+    Kind.EMAIL: "email__iexact",
+    Kind.PHONE: "phone",
+    Kind.NUMBER: "customer_number__iexact",
+}
 
 
 def identities_add(*, customer: Customer, pairs: Iterable[tuple[str, str]]) -> list[CustomerIdentity]:
@@ -242,7 +253,7 @@ def customers_merge(
     *,
     target: Customer,
     sources: Iterable[Customer],
-    actor: AbstractBaseUser | None,
+    actor: "User | None",
     now: datetime | None = None,
 ) -> list[CustomerMerge]:
     """Fold ``sources`` into ``target``: their cases, consents and identities move, they go.

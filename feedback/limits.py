@@ -7,6 +7,7 @@ delivery dates must fall in a window around today.
 """
 
 from datetime import date
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -27,7 +28,9 @@ ORDER_DATE_YEARS_AHEAD = 1
 
 def column_length(model: type[models.Model], field: str) -> int:
     """The length of the column a form or API field fills."""
-    return model._meta.get_field(field).max_length
+    # Asked only of text columns: a Field (not a relation), and one with a length.
+    column = cast(models.Field, model._meta.get_field(field))
+    return cast(int, column.max_length)
 
 
 def intake_date_window(today: date) -> tuple[date, date]:

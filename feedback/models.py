@@ -1,5 +1,5 @@
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,8 +13,12 @@ from rest_framework_api_key.models import AbstractAPIKey
 
 from routing.models import Priority
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def done_by(verbose_name: str = _("by"), **options: Any) -> models.ForeignKey:
+
+# A lazy translation is as immutable a default as the str it becomes.
+def done_by(verbose_name: "StrOrPromise" = _("by"), **options: Any) -> models.ForeignKey:  # noqa: B008
     """The staff member who did something (kept as "nobody" if their account goes)."""
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -462,8 +466,9 @@ class IntegrationKey(AbstractAPIKey):
     created_by = done_by(_("made by"), editable=False)
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("integration API key")
-        verbose_name_plural = _("integration API keys")
+        # The base Meta's plain strings make mypy infer str; Django takes lazy text here too.
+        verbose_name = _("integration API key")  # type: ignore[assignment]
+        verbose_name_plural = _("integration API keys")  # type: ignore[assignment]
 
 
 class IntakeKey(models.Model):

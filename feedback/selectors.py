@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from .identity import customer_find, normalise_email, normalise_number
 from .models import OPEN_STATUSES, Case, CaseEvent, Customer, CustomerIdentity, Status
 
 
-def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
+def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
     """The cases ``user`` may see: every case for executives and superusers,
     otherwise only those of the departments they belong to.
 
@@ -26,7 +26,7 @@ def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
     return Case.objects.filter(department__in=departments_of(user).values("pk"))
 
 
-def customers_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
+def customers_visible_to(user: User | AnonymousUser) -> QuerySet[Customer]:
     """The customers ``user`` may reach: all for those who see every department,
     otherwise only those with at least one case ``user`` may see.
 
@@ -53,7 +53,7 @@ LOOKUP_MAX_LENGTH = 254
 
 
 def customers_matching(
-    user: AbstractBaseUser | AnonymousUser, *, field: str, query: str, limit: int = 8
+    user: User | AnonymousUser, *, field: str, query: str, limit: int = 8
 ) -> CustomerMatches:
     """Customers staff may mean while typing ``query`` into the entry form's ``field``.
 
@@ -134,7 +134,7 @@ def public_timeline(case: Case) -> list[PublicEvent]:
     Only public events, and for system events a fixed sentence rather than
     the event's staff-facing text: never notes, staff names or rule names.
     """
-    titles = {
+    titles: dict[str, str] = {
         CaseEvent.Kind.CREATED: _("We received your message"),
         CaseEvent.Kind.ROUTED: _("Passed to the team responsible"),
         CaseEvent.Kind.REPLY: _("Our reply"),

@@ -1,6 +1,6 @@
 """What the case API accepts and what it shows."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -9,6 +9,11 @@ from rest_framework import serializers
 
 from .limits import column_length, validate_intake_date, validate_stored_email_length
 from .models import Case, CaseEvent, Channel, Customer, Kind, Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from routing.models import Department, Tag
 
 # The web form has its own view; integrations say which channel they relay.
 API_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.WEB]
@@ -124,13 +129,13 @@ class CaseSerializer(serializers.ModelSerializer):
     """A case as staff who may see it see it. The tracking token is never shown."""
 
     # Empty until routing has run. Help texts only document the schema (English, like its paths).
-    department = serializers.SlugRelatedField(
+    department: "serializers.SlugRelatedField[Department]" = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="Slug of the department."
     )
-    owner = serializers.SlugRelatedField(
+    owner: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="Username of the case owner."
     )
-    tags = serializers.SlugRelatedField(
+    tags: "serializers.SlugRelatedField[Tag]" = serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True, help_text="Slugs of the tags."
     )
     customer = CaseCustomerSerializer(read_only=True)
@@ -199,7 +204,7 @@ class PublicEventSerializer(serializers.ModelSerializer):
 class StaffEventSerializer(serializers.ModelSerializer):
     """A timeline event as staff see it in the admin, internal notes included."""
 
-    actor = serializers.SlugRelatedField(
+    actor: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="Username of who did it."
     )
 
@@ -227,7 +232,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     def get_cases(self, customer: Customer) -> list[str]:
         # Prefetched by the view, narrowed to what the client may see.
-        return [case.reference for case in customer.visible_cases]
+        return [case.reference for case in customer.visible_cases]  # type: ignore[attr-defined]
 
 
 class CaseEventWebhookSerializer(serializers.Serializer):

@@ -4,11 +4,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -35,6 +34,9 @@ from .models import (
 from .selectors import current_consents
 from .uploads import display_name
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def case_create(
     *,
@@ -54,7 +56,7 @@ def case_create(
     store: str = "",
     source: str = "",
     external_id: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: "User | None" = None,
     origin: dict[str, Any] | None = None,
     acknowledge: bool = True,
     consents: dict[str, bool] | None = None,
@@ -140,7 +142,7 @@ def case_create_once(
     *,
     key: str,
     fingerprint: str,
-    actor: AbstractBaseUser | None = None,
+    actor: "User | None" = None,
     api_key: IntegrationKey | None = None,
     **fields: Any,
 ) -> tuple[Case, bool]:
@@ -173,9 +175,7 @@ def case_create_once(
     return case, False
 
 
-def _intake_client(
-    *, actor: AbstractBaseUser | None, api_key: IntegrationKey | None
-) -> dict[str, AbstractBaseUser | IntegrationKey]:
+def _intake_client(*, actor: "User | None", api_key: IntegrationKey | None) -> dict[str, Any]:
     if (actor is None) == (api_key is None):
         raise ValueError("An Idempotency-Key belongs to a user or to an API key, exactly one.")
     return {"user": actor} if api_key is None else {"api_key": api_key}
@@ -203,7 +203,7 @@ def _key_reused() -> IdempotencyConflict:
     )
 
 
-def case_enter(*, actor: AbstractBaseUser, entry_key: str = "", **fields: Any) -> tuple[Case, bool]:
+def case_enter(*, actor: "User", entry_key: str = "", **fields: Any) -> tuple[Case, bool]:
     """A case staff enter for a customer (phone, store, chat): (the case, entered before?).
 
     ``entry_key`` comes with each blank form: the same form sent again (a
@@ -222,7 +222,7 @@ def case_customer_message_once(
     text: str,
     key: str | None,
     fingerprint: str,
-    actor: AbstractBaseUser | None = None,
+    actor: "User | None" = None,
     api_key: IntegrationKey | None = None,
 ) -> tuple[CaseEvent, bool]:
     """``case_customer_message`` at most once per client and ``Idempotency-Key``: (the message, replayed?).
@@ -267,7 +267,7 @@ class DuplicateExternalId(ApplicationError):
 
 def case_create_from_api(
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: "User | None" = None,
     api_key: IntegrationKey | None = None,
     idempotency_key: str | None = None,
     fingerprint: str = "",
@@ -335,9 +335,7 @@ def intake_keys_forget(*, days: int, now: datetime | None = None) -> int:
     return deleted
 
 
-def case_change_status(
-    *, case: Case, status: str, actor: AbstractBaseUser | None, now: datetime | None = None
-) -> Case:
+def case_change_status(*, case: Case, status: str, actor: "User | None", now: datetime | None = None) -> Case:
     """Move a case along its lifecycle, recording who did it and when."""
     now = now or timezone.now()
     if status == case.status:
@@ -362,7 +360,7 @@ def case_change_status(
     if status == Status.WAITING:
         fields["sla_paused_at"] = now
     elif old == Status.WAITING and case.sla_paused_at:
-        due_dates, paused = _sla_resumed(case, now=now)
+        due_dates, paused = _sla_resumed(case, paused_at=case.sla_paused_at, now=now)
         fields.update(due_dates, sla_paused_at=None)
         data["sla_paused_seconds"] = int(paused.total_seconds())
     with transaction.atomic():
@@ -384,7 +382,7 @@ def case_change_status(
     return case
 
 
-def _sla_resumed(case: Case, *, now: datetime) -> tuple[dict[str, datetime], timedelta]:
+def _sla_resumed(case: Case, *, paused_at: datetime, now: datetime) -> tuple[dict[str, datetime], timedelta]:
     """Restart the clock paused while waiting on the customer: due dates move
     later by the working time waited (so a wait over a weekend costs nothing
     extra). A first response already given keeps its due date."""
@@ -392,7 +390,7 @@ def _sla_resumed(case: Case, *, now: datetime) -> tuple[dict[str, datetime], tim
     from routing.sla import add_business_time, business_time_between
 
     calendar = sla_calendar(sla_policy_of_case(case))
-    paused = business_time_between(case.sla_paused_at, now, calendar)
+    paused = business_time_between(paused_at, now, calendar)
     hours = paused.total_seconds() / 3600
     fields = {}
     if case.first_response_due_at and case.first_response_at is None:
@@ -402,7 +400,7 @@ def _sla_resumed(case: Case, *, now: datetime) -> tuple[dict[str, datetime], tim
     return fields, paused
 
 
-def _owner_set(*, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser, now: datetime) -> None:
+def _owner_set(*, case: Case, owner: "User", actor: "User", now: datetime) -> None:
     """Give ``case`` to ``owner`` and record who did it on the timeline."""
     previous_id = case.owner_id
     case.owner = owner
@@ -417,7 +415,7 @@ def _owner_set(*, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser, 
     )
 
 
-def case_take_ownership(*, case: Case, user: AbstractBaseUser, now: datetime | None = None) -> Case:
+def case_take_ownership(*, case: Case, user: "User", now: datetime | None = None) -> Case:
     """Make ``user`` the case owner; a routed case becomes in progress."""
     now = now or timezone.now()
     if case.owner_id == user.pk:
@@ -429,9 +427,7 @@ def case_take_ownership(*, case: Case, user: AbstractBaseUser, now: datetime | N
     return case
 
 
-def case_add_note(
-    *, case: Case, text: str, actor: AbstractBaseUser, now: datetime | None = None
-) -> CaseEvent:
+def case_add_note(*, case: Case, text: str, actor: "User", now: datetime | None = None) -> CaseEvent:
     """Add an internal note: never shown to the customer."""
     text = text.strip()
     if not text:
@@ -441,9 +437,7 @@ def case_add_note(
     )
 
 
-def case_assign(
-    *, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser, now: datetime | None = None
-) -> Case:
+def case_assign(*, case: Case, owner: "User", actor: "User", now: datetime | None = None) -> Case:
     """Hand the case to ``owner`` on ``actor``'s decision, recording it on the timeline.
 
     The new owner must work in the case's department (member, owner or
@@ -453,7 +447,10 @@ def case_assign(
     if case.owner_id == owner.pk:
         return case
     works_there = (
-        get_user_model().objects.filter(works_in_department_q(case.department_id), pk=owner.pk).exists()
+        # A case without a department is refused just below, after this query as ever.
+        get_user_model()
+        .objects.filter(works_in_department_q(case.department_id), pk=owner.pk)  # type: ignore[arg-type]
+        .exists()
     )
     if case.department_id is None or not works_there:
         raise ApplicationError(
@@ -467,7 +464,7 @@ def case_assign(
     return case
 
 
-def case_reply(*, case: Case, text: str, actor: AbstractBaseUser, now: datetime | None = None) -> CaseEvent:
+def case_reply(*, case: Case, text: str, actor: "User", now: datetime | None = None) -> CaseEvent:
     """Answer the customer: shown on their tracking page and emailed to them.
 
     The first reply is the case's first response, the moment the SLA's
@@ -602,12 +599,13 @@ def attachments_store(
     now = now or timezone.now()
     stored = []
     for upload, content_type in files:
+        # Uploads, checked by check_upload, always have a name and a size; only a bare UploadedFile() has None.
         attachment = Attachment(
             case=case,
             event=event,
-            name=display_name(upload.name, content_type),
+            name=display_name(cast(str, upload.name), content_type),
             content_type=content_type,
-            size=upload.size,
+            size=cast(int, upload.size),
             uploaded_at=now,
         )
         attachment.file.save(upload.name, upload, save=False)

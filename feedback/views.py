@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,9 +52,10 @@ def feedback_new(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field, exc.message)
         else:
             response = redirect("feedback:thanks", reference=case.reference)
+            # case_create gives every case its reference before it returns.
             response.set_signed_cookie(
                 SUBMITTED_COOKIE,
-                ",".join([*_submitted(request)[-19:], case.reference]),
+                ",".join([*_submitted(request)[-19:], cast(str, case.reference)]),
                 max_age=SUBMITTED_MAX_AGE,
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,
@@ -145,7 +148,8 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 
 def _serve(attachment: Attachment) -> FileResponse:
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["Content-Disposition"] = content_disposition_header(False, attachment.name)
+    # A header value whenever there is a file name, and display_name always gives one.
+    response["Content-Disposition"] = cast(str, content_disposition_header(False, attachment.name))
     # Even a file that fooled the checks cannot run script in our origin.
     response["Content-Security-Policy"] = "sandbox"
     return response

@@ -1,5 +1,7 @@
 """The demo organisation loaded by ``seed_demo``: departments, people, tags, rules."""
 
+from typing import TypedDict
+
 DEPARTMENTS = [
     # slug, name, owner login, owner name, backup login, SLA policy
     ("logistics", "Logística / Logistics", "laura", "Laura Gómez", "luis", "standard"),
@@ -18,10 +20,19 @@ DEPARTMENTS = [
 ]
 FALLBACK = "customer-service"
 # Every demo login's password unless seed_demo is given another; ``runportal --demo`` prints it.
-DEFAULT_PASSWORD = "cxdemo-2026"
+DEFAULT_PASSWORD = "cxdemo-2026"  # noqa: S105  (demo logins only; seed_demo --password sets another)
+
+
+class CalendarSpec(TypedDict):
+    name: str
+    time_zone: str
+    weekdays: tuple[str, ...]
+    opens_at: tuple[int, int]  # (hour, minute)
+    closes_at: tuple[int, int]
+
 
 # The office's hours: the standard policy counts only these (urgent runs 24/7).
-CALENDAR = {
+CALENDAR: CalendarSpec = {
     "name": "Madrid office",
     "time_zone": "Europe/Madrid",
     "weekdays": ("monday", "tuesday", "wednesday", "thursday", "friday"),

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -171,7 +171,7 @@ def _accuracy(model: TriageModel, examples: list[Example]) -> float:
     )
 
 
-def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None = None) -> TriageVersion:
+def triage_train(*, actor: User | None = None, now: datetime | None = None) -> TriageVersion:
     """Train a new model and make it live if it is not worse than the live one.
 
     It is judged on the most recent settled cases: a twin fitted without
@@ -203,14 +203,16 @@ def triage_train(*, actor: AbstractBaseUser | None = None, now: datetime | None 
         }
     else:
         live_accuracy = _accuracy(TriageModel.from_bytes(bytes(live.blob)), cases[-holdout_size:])
+        # Trained with ``judge_on`` above, so it was judged.
+        judged_accuracy: float = model.judged  # type: ignore[assignment]
         evaluation.update(
-            candidate_accuracy=round(model.judged, 4),
+            candidate_accuracy=round(judged_accuracy, 4),
             live_accuracy=round(live_accuracy, 4),
             live_version=live.version,
         )
-        promote = model.judged >= live_accuracy
+        promote = judged_accuracy >= live_accuracy
         note = _("Right on %(c).1f %% of the %(n)d most recent cases, the live v%(v)d on %(l).1f %%.") % {
-            "c": 100 * model.judged,
+            "c": 100 * judged_accuracy,
             "n": holdout_size,
             "v": live.version,
             "l": 100 * live_accuracy,
@@ -251,7 +253,7 @@ def _store(**fields) -> TriageVersion:
 
 
 def triage_promote(
-    *, version: TriageVersion, actor: AbstractBaseUser | None = None, now: datetime | None = None
+    *, version: TriageVersion, actor: User | None = None, now: datetime | None = None
 ) -> TriageVersion:
     """Make ``version`` the live model (a newer one, or an older one to roll back)."""
     now = now or timezone.now()
@@ -270,7 +272,7 @@ def triage_promote(
     return version
 
 
-def case_accept_suggestion(*, case: Case, actor: AbstractBaseUser) -> Case:
+def case_accept_suggestion(*, case: Case, actor: User) -> Case:
     """Route a case to the department the model suggested: one click on the case page."""
     from .services import case_reroute
 

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -379,7 +379,8 @@ class WebhookDestination(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("URL"), max_length=500)
+    # http(s) only: URLField also takes ftp://, which the POST must never reach.
+    url = models.URLField(_("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])])
     secret = models.CharField(
         _("secret"), max_length=200, help_text=_("Signs each body: X-CX-Signature: sha256=<HMAC-SHA256>.")
     )

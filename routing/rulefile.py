@@ -46,9 +46,9 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         ],
         "add_tags": sorted(tag.slug for tag in rule.add_tags.all()),
         "set_priority": rule.set_priority,
-        "set_department": rule.set_department.slug if rule.set_department_id else None,
+        "set_department": rule.set_department.slug if rule.set_department else None,
         "override_department": rule.override_department,
-        "set_sla_policy": rule.set_sla_policy.name if rule.set_sla_policy_id else None,
+        "set_sla_policy": rule.set_sla_policy.name if rule.set_sla_policy else None,
         "add_watchers": sorted(user.get_username() for user in rule.add_watchers.all()),
         "notify_users": sorted(user.get_username() for user in rule.notify_users.all()),
     }

@@ -5,8 +5,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db.models import (
     Count,
@@ -22,6 +23,9 @@ from .models import Absence, AssignmentMode, Department, Rule, SLAPolicy
 from .rules import Facts, RuleSet, RuleSpec
 from .sla import Calendar
 
+if TYPE_CHECKING:
+    from .config import Team
+
 VIEW_ALL_PERMISSION = "feedback.view_all_cases"
 # "Repeat complainant" looks this far back (fields previous_cases and
 # previous_cases_30_days).
@@ -33,7 +37,7 @@ RULESET_VERSION_KEY = "routing:ruleset-version"
 log = logging.getLogger(__name__)
 
 
-def sees_all_departments(user: AbstractBaseUser | AnonymousUser) -> bool:
+def sees_all_departments(user: User | AnonymousUser) -> bool:
     """Executives and superusers see every department."""
     return bool(user.is_active and user.has_perm(VIEW_ALL_PERMISSION))
 
@@ -47,7 +51,7 @@ def works_in_department_q(department_id: int) -> Q:
     )
 
 
-def departments_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Department]:
+def departments_of(user: User | AnonymousUser) -> QuerySet[Department]:
     """Departments whose cases ``user`` may see: all of them, or those they belong to."""
     if not user.is_authenticated or not user.is_active:
         return Department.objects.none()
@@ -103,7 +107,7 @@ def sla_calendar(policy: SLAPolicy | None) -> Calendar | None:
     """The plain calendar of ``policy`` for ``routing.sla`` (None: 24/7)."""
     if policy is None or policy.calendar_id is None:
         return None
-    return policy.calendar.as_calendar()
+    return policy.calendar.as_calendar()  # type: ignore[union-attr]  # calendar_id is checked above
 
 
 def sla_policy_of_case(case) -> SLAPolicy | None:
@@ -142,8 +146,8 @@ def assignee_for(department: Department, *, now: datetime) -> Assignment:
 
 
 def assignee_with_user(
-    department: Department, *, now: datetime, last_assigned_id: int | None = None
-) -> tuple[Assignment, AbstractBaseUser]:
+    department: "Department | Team", *, now: datetime, last_assigned_id: int | None = None
+) -> tuple[Assignment, User]:
     """``assignee_for`` and the chosen user, read with one query in the common case.
 
     Members, owner and backup come back in one row each, with whether they
@@ -306,7 +310,8 @@ def case_for_routing(case_id: int, *, fields: frozenset[str] | None = None):
     from feedback.models import Attachment, Case
 
     needs = fields if fields is not None else HISTORY_FIELDS | {"has_attachments"}
-    case = Case.objects.select_related("customer").filter(pk=case_id).first()
+    # Any: it carries the routing_* counts below, which Case does not declare.
+    case: Any = Case.objects.select_related("customer").filter(pk=case_id).first()
     if case is None:
         return None
     case.routing_previous_cases = case.routing_previous_cases_30_days = 0

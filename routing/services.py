@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import get_connection
 from django.db import Error as DatabaseFailure
 from django.db import IntegrityError, connection, transaction
@@ -204,14 +204,15 @@ def _triage_events(case: Case, triage: Triage, *, at: datetime) -> list[CaseEven
         "department": prediction.department,
         "confidence": round(100 * prediction.confidence),
     }
+    # ``combine`` sets the threshold whenever the model decided or suggested.
     if triage.decided_by == MODEL:
         outcome = _("routed there (threshold %(threshold)d %%).") % {
-            "threshold": round(100 * triage.threshold)
+            "threshold": round(100 * triage.threshold)  # type: ignore[operator]
         }
     elif triage.suggestion:
         outcome = _(
             "below the %(threshold)d %% threshold: sent to the fallback department with the suggestion."
-        ) % {"threshold": round(100 * triage.threshold)}
+        ) % {"threshold": round(100 * triage.threshold)}  # type: ignore[operator]
     elif triage.decided_by == RULE:
         outcome = _("a rule set the department.")
     else:
@@ -229,7 +230,7 @@ def _triage_events(case: Case, triage: Triage, *, at: datetime) -> list[CaseEven
     ]
 
 
-def _assignee(department: Department | Team, *, now: datetime) -> tuple[Assignment, AbstractBaseUser]:
+def _assignee(department: Department | Team, *, now: datetime) -> tuple[Assignment, User]:
     """Who in ``department`` gets the case; call it inside the transaction that records it."""
     last_assigned_id = department.last_assigned_id
     if department.assignment_mode == AssignmentMode.ROUND_ROBIN:
@@ -243,7 +244,7 @@ def _assignee(department: Department | Team, *, now: datetime) -> tuple[Assignme
 
 
 def case_reroute(
-    *, case: Case, department: Department, actor: AbstractBaseUser | None, now: datetime | None = None
+    *, case: Case, department: Department, actor: User | None, now: datetime | None = None
 ) -> Case:
     """Move a routed case to another department, as staff do from the admin.
 
@@ -425,7 +426,8 @@ def notifications_send(
     failure: Exception | None = None
     for notification in claimed:
         try:
-            NOTIFIERS[notification.channel].notify(notification, connection=mail)
+            # Claimed by _claim_emails: email channels, whose notifiers take the connection.
+            NOTIFIERS[notification.channel].notify(notification, connection=mail)  # type: ignore[call-arg]
         except Exception as exc:
             # Not sent: give it back so the retry (or the sweep) can try again.
             _give_back([notification.pk], error=str(exc))

@@ -4,6 +4,7 @@ Every task is safe to run twice; the services claim their work first.
 """
 
 import logging
+from typing import Any, TypedDict, cast
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -19,13 +20,27 @@ from .models import Notification
 log = logging.getLogger(__name__)
 
 # Soft and hard time limits by kind of task (see CX_TASK_TIME_LIMITS in the settings).
-SHORT, PERIODIC, LONG = (settings.CX_TASK_TIME_LIMITS[kind] for kind in ("short", "periodic", "long"))
+# Typed loosely: Celery takes fractional seconds, which its type stubs declare as ``int``.
+LIMITS: dict[str, dict[str, Any]] = settings.CX_TASK_TIME_LIMITS
+SHORT, PERIODIC, LONG = (LIMITS[kind] for kind in ("short", "periodic", "long"))
+
+
+class RetryOptions(TypedDict):
+    """Celery's retry options, typed so ``shared_task`` can check them."""
+
+    autoretry_for: tuple[type[BaseException], ...]
+    dont_autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    max_retries: int
+
+
 # A task stopped at its soft limit is not retried: retries seconds apart
 # would most likely meet the same slowness and hold a worker for up to 9
 # limits. What it left undone is taken up by a sweep: a case still new is
 # re-queued a minute later, an email or webhook left claimed is marked
 # failed (it may have gone out).
-RETRY = {
+RETRY: RetryOptions = {
     "autoretry_for": (Exception,),
     "dont_autoretry_for": (SoftTimeLimitExceeded,),
     "retry_backoff": 2,
@@ -74,9 +89,10 @@ def send_notifications(notification_ids: list[int], keys: list[str] | None = Non
 def send_webhook(self: Task, notification_id: int) -> bool:
     from .webhooks import webhook_send
 
-    # The last retry turns a transient failure into a permanent one.
+    # The last retry turns a transient failure into a permanent one. RETRY
+    # sets ``max_retries``; the stubs type it as the None Celery also allows.
     return webhook_send(
-        notification_id=notification_id, last_attempt=self.request.retries >= self.max_retries
+        notification_id=notification_id, last_attempt=self.request.retries >= cast(int, self.max_retries)
     )
 
 

@@ -10,7 +10,7 @@ changes keeps its previous state through ``routing.versions.rule_save_version``.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -82,14 +82,16 @@ def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResul
     result = ImportResult()
     with transaction.atomic():
         existing: dict[str, Rule] = {}
-        for rule in Rule.objects.select_for_update().order_by("id"):
-            if rule.name in existing:
-                if rule.name in {r.data["name"] for r in resolved}:
+        for stored in Rule.objects.select_for_update().order_by("id"):
+            if stored.name in existing:
+                if stored.name in {r.data["name"] for r in resolved}:
                     raise rule_problem(
-                        rule.name, _("several existing rules have this name; rename them first."), "ambiguous"
+                        stored.name,
+                        _("several existing rules have this name; rename them first."),
+                        "ambiguous",
                     )
                 continue
-            existing[rule.name] = rule
+            existing[stored.name] = stored
         for item in resolved:
             rule = existing.get(item.data["name"])
             if rule is None:
@@ -110,9 +112,7 @@ def rules_import(*, data: Any, replace: bool = False, actor=None) -> ImportResul
     return result
 
 
-def rules_import_by(
-    *, actor: AbstractBaseUser | AnonymousUser | None, data: Any, replace: bool
-) -> ImportResult:
+def rules_import_by(*, actor: User | AnonymousUser | None, data: Any, replace: bool) -> ImportResult:
     """``rules_import`` on behalf of ``actor``, who must be allowed to publish rules.
 
     An imported rule is enabled unless the file says otherwise, and
@@ -126,7 +126,8 @@ def rules_import_by(
 def rule_clone(*, rule: Rule) -> Rule:
     """A disabled copy of ``rule`` named "… (copy)": how managers start a draft."""
     name = _("%(name)s (copy)") % {"name": rule.name}
-    overflow = len(name) - Rule._meta.get_field("name").max_length
+    # A CharField: its max_length is set.
+    overflow = len(name) - Rule._meta.get_field("name").max_length  # type: ignore[operator]
     if overflow > 0:
         name = _("%(name)s (copy)") % {"name": rule.name[: -overflow - 1] + "…"}
     data = rule_to_dict(rule) | {"name": name, "enabled": False}

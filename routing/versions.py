@@ -19,7 +19,7 @@ An ``actor`` of ``None`` is the system itself (a management command).
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -44,16 +44,14 @@ _LISTS = ("add_tags", "add_watchers", "notify_users")
 MINUS = "\N{MINUS SIGN}"
 
 
-def rule_may_publish(actor: AbstractBaseUser | AnonymousUser | None) -> bool:
+def rule_may_publish(actor: User | AnonymousUser | None) -> bool:
     """Whether ``actor`` may switch rules on or off, change live rules and import rules."""
     if actor is None:
         return True
     return bool(actor.is_active and actor.has_perm(PUBLISH_PERMISSION))
 
 
-def rule_check_write(
-    *, actor: AbstractBaseUser | AnonymousUser | None, was_enabled: bool, enabled: bool
-) -> None:
+def rule_check_write(*, actor: User | AnonymousUser | None, was_enabled: bool, enabled: bool) -> None:
     """Refuse a write that touches a live rule (before or after it) unless ``actor`` may publish.
 
     Raises ``PermissionDenied``; call it inside the write's transaction so a

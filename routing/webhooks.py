@@ -33,7 +33,9 @@ def subscribed_destinations(event: str) -> list[WebhookDestination]:
     ]
 
 
-def webhook_notifications_create(*, case_id: int, event: str, about: str | None = None) -> list[Notification]:
+def webhook_notifications_create(
+    *, case_id: int, event: str, about: int | str | None = None
+) -> list[Notification]:
     """Record (and queue after commit) one webhook per subscribed destination.
 
     The key names case, event and destination, so several staff told about
@@ -117,11 +119,12 @@ def webhook_failed(*, notification_id: int, error: str, now: datetime | None = N
         Notification.objects.filter(pk=notification_id).update(
             status=Notification.Status.FAILED, last_error=error[:2000]
         )
-        WebhookDestination.objects.filter(pk=notification.destination_id).update(
+        # A webhook notification always names its destination (the column is nullable for emails).
+        WebhookDestination.objects.filter(pk=notification.destination_id).update(  # type: ignore[misc]
             consecutive_failures=F("consecutive_failures") + 1, last_error=error[:2000]
         )
         switched_off = WebhookDestination.objects.filter(
-            pk=notification.destination_id,
+            pk=notification.destination_id,  # type: ignore[misc]
             disabled_at__isnull=True,
             consecutive_failures__gte=settings.CX_WEBHOOK_DISABLE_AFTER,
         ).update(disabled_at=now)

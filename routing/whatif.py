@@ -21,7 +21,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -231,7 +231,7 @@ class TrialResults:
     truncated: bool = False
 
 
-def rule_trial_results(*, trial: RuleTrial, viewer: AbstractBaseUser | AnonymousUser) -> TrialResults:
+def rule_trial_results(*, trial: RuleTrial, viewer: User | AnonymousUser) -> TrialResults:
     """The counts and changed cases of ``trial`` that ``viewer`` may see.
 
     Executives and superusers get everything. Anyone else gets the counts of

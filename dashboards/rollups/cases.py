@@ -18,7 +18,7 @@ def department_calendars() -> dict[int | None, Calendar | None]:
     Durations are counted in the business hours of the team's calendar;
     cases not routed yet (and teams without a calendar) count wall-clock time.
     """
-    by_calendar: dict[int, Calendar] = {}
+    by_calendar: dict[int | None, Calendar | None] = {}
     calendars: dict[int | None, Calendar | None] = {}
     for department in Department.objects.select_related("sla_policy__calendar"):
         policy = department.sla_policy

@@ -1,6 +1,7 @@
 """Links from dashboard counts to the admin, and durations people can read."""
 
 from datetime import datetime, timedelta
+from typing import cast
 from urllib.parse import urlencode
 
 from django import template
@@ -39,7 +40,8 @@ def cases_url(
     elif scope == UNROUTED:
         params["department__isnull"] = "True"
     if figure == "received":
-        params["created_at__gte"] = since.isoformat()
+        # A received count always has a start; the type of ``since`` cannot depend on ``figure``.
+        params["created_at__gte"] = cast(datetime, since).isoformat()
         if until is not None:
             params["created_at__lt"] = until.isoformat()
     elif figure == "backlog":

@@ -1,6 +1,7 @@
 """Cases in the admin: every list, page and search is scoped to the user's departments."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -27,6 +28,10 @@ from ..selectors import cases_visible_to, overdue_q
 from ..services import case_add_note, case_assign, case_change_status, case_reply, case_take_ownership
 from .case_triage import CaseTriageMixin, describe_triage
 from .staff_entry import StaffEntryMixin
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -285,7 +290,7 @@ class CaseAdmin(StaffEntryMixin, CaseTriageMixin, admin.ModelAdmin):
         )
 
     @admin.display(description=_("survey"))
-    def survey_answers(self, obj: Case) -> str:
+    def survey_answers(self, obj: Case) -> "StrOrPromise":
         survey = SurveyResponse.objects.filter(case=obj).first()
         if survey is None:
             return _("Not answered.")
@@ -298,7 +303,7 @@ class CaseAdmin(StaffEntryMixin, CaseTriageMixin, admin.ModelAdmin):
         )
 
     @admin.display(description=_("routing decision"))
-    def routing_decision(self, obj: Case) -> str:
+    def routing_decision(self, obj: Case) -> "StrOrPromise":
         decision = obj.decision or {}
         if not decision:
             return _("Not routed yet.")
@@ -402,7 +407,8 @@ class CaseAdmin(StaffEntryMixin, CaseTriageMixin, admin.ModelAdmin):
     def _change_status(self, request: HttpRequest, queryset: QuerySet[Case], status: str) -> None:
         def change(case: Case) -> bool:
             before = case.status
-            case_change_status(case=case, status=status, actor=request.user)
+            # Admin actions run behind admin_view: the user is a signed-in member of staff.
+            case_change_status(case=case, status=status, actor=cast("User", request.user))
             return case.status != before
 
         self._apply(request, queryset, change)

@@ -8,9 +8,11 @@ reachable at all (``customers_visible_to``).
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -39,6 +41,9 @@ from ..models import Case, ConsentChannel, Customer, CustomerIdentity, CustomerM
 from ..privacy import customer_erase, customer_export
 from ..selectors import cases_visible_to, current_consents, customers_visible_to
 from .cases import ReadOnlyInline
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class CustomerCaseInline(ReadOnlyInline):
@@ -280,13 +285,15 @@ class CustomerAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="customers.json"'
         return response
 
-    def _confirmation(self, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
+    def _confirmation(
+        self, request: HttpRequest, template: str, title: "StrOrPromise", **context
+    ) -> TemplateResponse:
         """A page that shows what an irreversible action will do and asks first."""
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
             **context,
         }
         return TemplateResponse(request, f"admin/feedback/customer/{template}", context)

@@ -7,9 +7,9 @@ While the agent types the customer's contacts, ``static/cx/customer-lookup.js``
 asks ``customer_lookup_view`` who they may be.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -23,6 +23,14 @@ from ..forms import StaffCaseForm
 from ..models import Case, Customer
 from ..selectors import cases_visible_to, customers_matching
 from ..services import IdempotencyConflict, case_enter
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    # The mixin only ever runs inside CaseAdmin: type it as the ModelAdmin it extends.
+    _CaseAdminBase = admin.ModelAdmin[Case]
+else:
+    _CaseAdminBase = object
 
 ADD_PERMISSION = "feedback.add_case"
 
@@ -38,7 +46,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
     }
 
 
-class StaffEntryMixin:
+class StaffEntryMixin(_CaseAdminBase):
     """The "Enter a case" page and its customer lookup, for ``CaseAdmin``."""
 
     def get_urls(self):
@@ -60,7 +68,8 @@ class StaffEntryMixin:
         form = StaffCaseForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
-                case, again = case_enter(**form.cleaned_data, actor=request.user)
+                # Behind admin_view: the user is a signed-in member of staff.
+                case, again = case_enter(**form.cleaned_data, actor=cast("User", request.user))
             except IdempotencyConflict:
                 form.add_error(
                     None,

@@ -10,11 +10,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -29,6 +28,9 @@ from ..identity import normalise_email, normalise_phone
 from ..limits import column_length, validate_intake_date
 from ..models import Case, CaseImport, Channel, Customer, Kind, Status
 from ..serializers import CaseIntakeSerializer, IntakeCustomerSerializer
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CUSTOMER_COLUMNS = ("name", "email", "phone", "customer_number")
 CASE_COLUMNS = (
@@ -87,7 +89,7 @@ class Row:
     fields: dict[str, Any]
     status: str = Status.NEW
     department: Department | None = None
-    owner: AbstractBaseUser | None = None
+    owner: "User | None" = None
     tags: list[Tag] = field(default_factory=list)
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
@@ -128,16 +130,16 @@ class _Lookups:
     def __init__(self) -> None:
         self.departments = {d.slug: d for d in Department.objects.all()}
         self.tags = {t.slug: t for t in Tag.objects.all()}
-        self._users: dict[str, AbstractBaseUser | None] = {}
+        self._users: dict[str, User | None] = {}
         self._works: dict[tuple[int, int], bool] = {}
 
-    def user(self, username: str) -> AbstractBaseUser | None:
+    def user(self, username: str) -> "User | None":
         if username not in self._users:
             User = get_user_model()
             self._users[username] = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
         return self._users[username]
 
-    def works_in(self, user: AbstractBaseUser, department: Department) -> bool:
+    def works_in(self, user: "User", department: Department) -> bool:
         key = (user.pk, department.pk)
         if key not in self._works:
             self._works[key] = (
@@ -252,7 +254,7 @@ def row_clean(
     """Check one line: the row to write, or the ``(column, message)`` errors found."""
     given = {name: value.strip() for name, value in values.items() if value.strip()}
     errors: list[tuple[str, str]] = []
-    data = {name: given[name] for name in ("external_id", *CASE_COLUMNS) if name in given}
+    data: dict[str, Any] = {name: given[name] for name in ("external_id", *CASE_COLUMNS) if name in given}
     data["customer"] = {name: given[name] for name in CUSTOMER_COLUMNS if name in given}
     serializer = _RowSerializer(data=data)
     if not serializer.is_valid():
@@ -267,7 +269,8 @@ def row_clean(
             created_at = _past_moment(given["created_at"], now=now)
         except ValidationError as exc:
             errors.append(("created_at", exc.messages[0]))
-    row = Row(line=line, external_id="", created_at=created_at, fields={})
+    # created_at is None only when there is an error, and a row with errors is never returned.
+    row = Row(line=line, external_id="", created_at=created_at, fields={})  # type: ignore[arg-type]
     if mode == CaseImport.Mode.HISTORY:
         errors.extend(_history_clean(row, given, lookups=lookups, now=now))
     else:
@@ -371,4 +374,5 @@ def case_import_rows(
                 raise FileError(line, message, column)
             report.add(line, column, message)
         if not errors:
-            yield row
+            # row_clean gives a row whenever it finds no error.
+            yield cast(Row, row)

@@ -4,12 +4,11 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,6 +24,9 @@ from ..services import case_create
 from ..tasks import run_case_import
 from .rows import CUSTOMER_COLUMNS, FileError, Report, Row, case_import_rows, max_upload_bytes
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 log = logging.getLogger(__name__)
 
 SOURCE = "import"
@@ -34,9 +36,11 @@ CHECK_NOW_BYTES = 2 * 1024 * 1024
 
 
 def case_import_create(
-    *, upload: UploadedFile, mode: str, actor: AbstractBaseUser | None, now: datetime | None = None
+    *, upload: File, mode: str, actor: "User | None", now: datetime | None = None
 ) -> CaseImport:
     """Store an uploaded CSV as a queued import (nothing checked or written yet)."""
+    # An upload (admin) or a file opened with its name (import_cases): named either way.
+    name = cast(str, upload.name)
     if upload.size > max_upload_bytes():
         raise ApplicationError(
             _("The file is larger than %(mb)d MB. Split it in parts: rows already imported are skipped.")
@@ -49,13 +53,13 @@ def case_import_create(
         digest.update(chunk)
     upload.seek(0)
     case_import = CaseImport(
-        name=upload.name[: column_length(CaseImport, "name")],
+        name=name[: column_length(CaseImport, "name")],
         fingerprint=digest.hexdigest(),
         mode=mode,
         created_by=actor,
         created_at=now or timezone.now(),
     )
-    case_import.file.save(upload.name, upload, save=False)
+    case_import.file.save(name, upload, save=False)
     case_import.save()
     return case_import
 

@@ -20,7 +20,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from django.conf import settings
 
@@ -54,17 +54,21 @@ class MailboxConfig:
         return cls(**settings.CX_MAILBOX) if settings.CX_MAILBOX else None
 
 
-class Reader(Protocol):
-    def unread(self) -> Iterator[tuple[object, bytes]]: ...
+# Each reader marks read by the key its own unread() gave: an IMAP uid, a Maildir path.
+_Key = TypeVar("_Key")
 
-    def mark_read(self, key: object) -> None: ...
+
+class Reader(Protocol[_Key]):
+    def unread(self) -> Iterator[tuple[_Key, bytes]]: ...
+
+    def mark_read(self, key: _Key) -> None: ...
 
 
 def _parse(raw: bytes) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw)
 
 
-def mailbox_read(reader: Reader, *, process: Callable[[EmailMessage], str]) -> Counter:
+def mailbox_read(reader: Reader[Any], *, process: Callable[[EmailMessage], str]) -> Counter:
     """Process every unread message of ``reader``, then mark it read; counts by outcome.
 
     ``process`` returns the outcome to count ("created", "seen"…). A message
@@ -126,6 +130,10 @@ class ImapReader:
                 self.client.logout()
             self.client = None
 
+    def _connected(self) -> imaplib.IMAP4:
+        # Read and marked only inside the with block, where __enter__ has connected.
+        return cast(imaplib.IMAP4, self.client)
+
     @staticmethod
     def _ok(answer: tuple[str, list], command: str) -> list:
         status, data = answer
@@ -137,9 +145,10 @@ class ImapReader:
         unread = f"UNKEYWORD {KEYWORD}" if self.keyword else "UNSEEN"
         if not self.keyword:
             log.warning("%s keeps no keyword %s: reading UNSEEN mail only.", self.config.label, KEYWORD)
-        uids = self._ok(self.client.uid("SEARCH", None, unread), "UID SEARCH")
+        # imaplib takes None for "no charset"; typeshed's uid() only lists str arguments.
+        uids = self._ok(self._connected().uid("SEARCH", None, unread), "UID SEARCH")  # type: ignore[arg-type]
         for uid in uids[0].split() if uids and uids[0] else []:
-            data = self._ok(self.client.uid("FETCH", uid, "(BODY.PEEK[])"), "UID FETCH")
+            data = self._ok(self._connected().uid("FETCH", uid, "(BODY.PEEK[])"), "UID FETCH")
             raw = next((item[1] for item in data if isinstance(item, tuple)), None)
             if raw is not None:  # expunged meanwhile by another client
                 yield uid, raw
@@ -148,7 +157,8 @@ class ImapReader:
         # \\Seen too, in the same STORE: agents see in their mail client what the
         # portal took in, and it is what tells a server without keywords.
         flags = f"(\\Seen {KEYWORD})" if self.keyword else "(\\Seen)"
-        self._ok(self.client.uid("STORE", key, "+FLAGS", flags), "UID STORE")
+        # imaplib takes the bytes uid SEARCH gave; typeshed's uid() only lists str arguments.
+        self._ok(self._connected().uid("STORE", key, "+FLAGS", flags), "UID STORE")  # type: ignore[arg-type]
 
 
 def _quoted(folder: str) -> str:

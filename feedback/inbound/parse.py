@@ -11,11 +11,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.headerregistry import Address, AddressHeader
+from email.message import EmailMessage, Message, MIMEPart
 from email.utils import getaddresses, parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ def printable(text: str) -> str:
 def _sender(message: Message) -> tuple[str, str]:
     """(address, display name) of the first From address, ("", "") if there is none."""
     try:
-        addresses: tuple[Address, ...] = message["From"].addresses if message["From"] else ()
+        # policy.default parses From into an AddressHeader; a plain str (compat32) fails into the except.
+        addresses: tuple[Address, ...] = (
+            cast(AddressHeader, message["From"]).addresses if message["From"] else ()
+        )
     except Exception:
         addresses = ()
     for address in addresses:
@@ -174,26 +178,27 @@ def automatic_reason(message: Message, sender: str = "") -> str:
 
 
 # --- Body ---------------------------------------------------------------------
-def _body_part(message: EmailMessage) -> EmailMessage | None:
+def _body_part(message: EmailMessage) -> MIMEPart | None:
     try:
         return message.get_body(preferencelist=("plain", "html"))
     except Exception:
         return None
 
 
-def _text_of(part: EmailMessage) -> str:
+def _text_of(part: MIMEPart) -> str:
     text = _decoded(part)
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
     return _tidy(text)
 
 
-def _decoded(part: Message) -> str:
+def _decoded(part: MIMEPart) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError, AssertionError, KeyError):
         # An unknown or lying charset: keep what can be read rather than nothing.
-        payload = part.get_payload(decode=True) or b""
+        # A part that is not multipart decodes to bytes; the stub also allows a Message.
+        payload = cast(bytes, part.get_payload(decode=True) or b"")
         return printable(payload.decode("utf-8", "replace"))
     return unescaped(content) if isinstance(content, str) else printable(content.decode("utf-8", "replace"))
 
@@ -304,7 +309,7 @@ def strip_quoted(text: str) -> str:
 
 
 # --- Attachments --------------------------------------------------------------
-def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[EmailAttachment]:
+def _attachments(message: EmailMessage, body: MIMEPart | None) -> list[EmailAttachment]:
     """Every file in the message: attached or inline (photos pasted into the text count)."""
     found = []
     for part in message.walk():
@@ -318,8 +323,10 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> list[Email
         ):
             continue  # the other alternative of the body (its HTML twin), not a file
         try:
-            content = part.get_payload(decode=True) or b""
-        except Exception:
+            # Multipart parts were skipped above, so this decodes to bytes, not a Message.
+            content = cast(bytes, part.get_payload(decode=True) or b"")
+        except Exception:  # noqa: S112
+            # A part whose encoding is broken is no attachment we could keep; the rest of the mail is.
             continue
         found.append(
             EmailAttachment(

@@ -12,7 +12,9 @@ import logging
 import re
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import cast
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
@@ -181,7 +183,7 @@ def _append(case: Case, parsed: ParsedEmail, *, files: list, now: datetime) -> t
     it with the next one, not once per mail of a burst or a mail loop.
     """
     text = strip_quoted(parsed.text) or parsed.subject
-    limit = CustomerMessageForm.base_fields["text"].max_length
+    limit = _text_length(CustomerMessageForm.base_fields["text"])
     recent = case.events.filter(
         kind=CaseEvent.Kind.CUSTOMER_MESSAGE, at__gte=now - timedelta(hours=1)
     ).count()
@@ -206,7 +208,7 @@ def _create(parsed: ParsedEmail, *, mailbox: str, files: list, now: datetime) ->
         name=name[: column_length(Customer, "name")],
         email=parsed.sender,
         subject=subject[: column_length(Case, "subject")],
-        message=truncated(text, FeedbackForm.base_fields["message"].max_length),
+        message=truncated(text, _text_length(FeedbackForm.base_fields["message"])),
         language=language_guess(parsed),
         attachments=files,
         origin={"mailbox": mailbox, "message_id": parsed.message_id},
@@ -217,6 +219,11 @@ def _create(parsed: ParsedEmail, *, mailbox: str, files: list, now: datetime) ->
 def _first_words(text: str, limit: int = 80) -> str:
     line = next((line for line in text.split("\n") if line.strip()), "")
     return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _text_length(field: forms.Field) -> int:
+    # The form fields an email is cut to are CharFields with a max_length; base_fields only says Field.
+    return cast(int, cast(forms.CharField, field).max_length)
 
 
 def truncated(text: str, limit: int) -> str:

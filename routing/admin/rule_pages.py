@@ -1,9 +1,10 @@
 """The rule admin's own pages: export, import, restoring a version, and what-if trials."""
 
 import json
+from typing import TYPE_CHECKING
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -52,7 +53,14 @@ class RuleTrialForm(forms.Form):
     trial_days = forms.IntegerField(label=_("days back"), min_value=1, max_value=MAX_DAYS, initial=90)
 
 
-class RulePagesMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into; at run time it stays a plain class.
+    _RuleAdminBase = admin.ModelAdmin[Rule]
+else:
+    _RuleAdminBase = object
+
+
+class RulePagesMixin(_RuleAdminBase):
     """Custom views of ``RuleAdmin``, under its URLs; every one checks the rule permissions."""
 
     def get_urls(self):
@@ -192,7 +200,10 @@ class RulePagesMixin:
         # would, but build a draft dict instead of saving anything.
         form = self.get_form(request, rule, change=rule is not None)(request.POST, instance=rule)
         valid = form.is_valid()
-        formsets, _inlines = self._create_formsets(request, form.instance, change=rule is not None)
+        # ModelAdmin's own helper for the change view; private, so the stubs leave it out.
+        formsets, _inlines = self._create_formsets(  # type: ignore[attr-defined]
+            request, form.instance, change=rule is not None
+        )
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         conditions = []
         for formset in formsets:
@@ -206,7 +217,7 @@ class RulePagesMixin:
                 if data and not data.get("DELETE") and data.get("field"):
                     conditions.append({k: data[k] for k in ("group", "field", "operator", "value")})
         if not valid:
-            return {}, errors or [_("The rule has errors.")]
+            return {}, errors or [str(_("The rule has errors."))]
         return {**rule_form_dict(form.cleaned_data), "conditions": conditions}, errors
 
     def trial_view(self, request, trial_id):

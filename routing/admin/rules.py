@@ -1,6 +1,7 @@
 """Rules in the admin: validated conditions, actions, history, list tools."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,6 +22,9 @@ from ..rules import FIELDS, OPERATORS, RuleError, compile_condition, validate_ru
 from ..transfer import rule_clone
 from ..versions import rule_check_write, rule_may_publish, rule_save_version, rule_set_enabled
 from .rule_pages import RulePagesMixin, rule_form_dict
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _with_current(choices: list[tuple[str, object]], current: str) -> list[tuple[str, object]]:
@@ -195,7 +199,7 @@ class RuleAdmin(RulePagesMixin, admin.ModelAdmin):
     )
 
     @admin.display(description=_("last matched"), ordering="last_matched_at")
-    def last_matched(self, obj: Rule) -> str:
+    def last_matched(self, obj: Rule) -> "StrOrPromise":
         when = (
             date_format(timezone.localtime(obj.last_matched_at), "SHORT_DATE_FORMAT")
             if obj.last_matched_at

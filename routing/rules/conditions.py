@@ -6,9 +6,10 @@ and raises ``RuleError`` (with a translated message) otherwise, so an
 invalid rule never reaches the engine.
 """
 
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import re2
@@ -84,10 +85,11 @@ class Condition:
     operator: str
     value: str
     terms: tuple[Term, ...] = ()
+    # ``dataclasses.field`` in full below: the ``field`` attribute hides the bare name.
     # The terms as ``TextIndex.hits`` names them, worked out once.
-    hit_keys: tuple[str, ...] = field(default=(), compare=False)
-    test: Callable[[Any], bool] | None = field(default=None, compare=False)
-    pattern: Any = field(default=None, compare=False)
+    hit_keys: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+    test: Callable[[Any], bool] | None = dataclasses.field(default=None, compare=False)
+    pattern: Any = dataclasses.field(default=None, compare=False)
 
 
 # Regex hits share the keyword hits' namespace; no word can start with this.

@@ -13,6 +13,7 @@ found by the same index and the same RE2 sets, but they never decide
 which rules are visited: they can only turn a visited rule down.
 """
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -84,7 +85,8 @@ class ConditionHit:
     field: str
     operator: str
     value: str
-    matched: list[str] = field(default_factory=list)
+    # ``dataclasses.field`` in full: the ``field`` attribute hides the bare name.
+    matched: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -209,7 +211,7 @@ class RuleSet:
         self._gates_needed: list[int] = []
         self._ungated: list[int] = []
         for position, rule in enumerate(self.rules):
-            groups = [(c,) for c in rule.all_of if c.hit_keys]
+            groups: list[tuple[Condition, ...]] = [(c,) for c in rule.all_of if c.hit_keys]
             if rule.any_of and all(c.hit_keys for c in rule.any_of):
                 groups.append(rule.any_of)
             self._gates_needed.append(len(groups))

@@ -8,7 +8,7 @@ line and ``data/README.md`` tells how the files were made. Labels follow
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +47,11 @@ def starter_corpus() -> list[dict[str, Any]]:
     return read_folder(STARTER_DIR)
 
 
-def department_of(item: dict[str, Any]) -> str:
+def department_of(item: Mapping[str, Any]) -> str:
     return item.get("department") or item["expected_department"]
 
 
-def tags_of(item: dict[str, Any]) -> list[str]:
+def tags_of(item: Mapping[str, Any]) -> list[str]:
     return list(item.get("tags", item.get("expected_tags")) or [])
 
 

@@ -142,14 +142,17 @@ def format_markdown(report: Report) -> str:
                 continue
             cells = [f"{report.scores[s].accuracy(language, department):.0%}" for s in systems]
             lines.append(f"| {department} | {language} | {n} | " + " | ".join(cells) + " |")
-    for language in [*report.languages, None]:
-        n = sum(v for k, v in report.scores[HYBRID].total.items() if language is None or k[0] == language)
-        name = language or "all"
-        cells = [f"**{report.scores[s].accuracy(language):.1%}**" for s in systems]
+    # None: all languages together.
+    for one_language in [*report.languages, None]:
+        n = sum(
+            v for k, v in report.scores[HYBRID].total.items() if one_language is None or k[0] == one_language
+        )
+        name = one_language or "all"
+        cells = [f"**{report.scores[s].accuracy(one_language):.1%}**" for s in systems]
         lines.append(f"| **all departments** | **{name}** | {n} | " + " | ".join(cells) + " |")
-    for language in [*report.languages, None]:
-        cells = [f"{report.scores[s].balanced_accuracy(language):.1%}" for s in systems]
-        lines.append(f"| balanced accuracy | {language or 'all'} | | " + " | ".join(cells) + " |")
+    for one_language in [*report.languages, None]:
+        cells = [f"{report.scores[s].balanced_accuracy(one_language):.1%}" for s in systems]
+        lines.append(f"| balanced accuracy | {one_language or 'all'} | | " + " | ".join(cells) + " |")
     cells = [f"{report.scores[s].tag_macro_f1():.2f}" for s in systems]
     lines.append("| tag macro-F1 | all | | " + " | ".join(cells) + " |")
     if report.confidences:

@@ -73,8 +73,8 @@ def _kept(names: list[str], counts: sparse.csr_matrix, min_df: int, max_features
     most frequent overall (ties: the first in alphabetical order).
     """
     documents = np.bincount(counts.indices, minlength=len(names))
-    keep = np.flatnonzero(documents >= min_df).tolist()
-    keep = np.array(sorted(keep, key=names.__getitem__), dtype=np.int64)
+    frequent = np.flatnonzero(documents >= min_df).tolist()
+    keep = np.array(sorted(frequent, key=names.__getitem__), dtype=np.int64)
     if len(keep) > max_features:
         totals = np.asarray(counts.sum(axis=0)).ravel()[keep]
         keep = keep[np.sort(np.argsort(-totals, kind="stable")[:max_features])]
@@ -86,7 +86,9 @@ def fit_chars(
 ) -> tuple[Vocabulary, sparse.csr_matrix]:
     """Fit the character n-gram features on ``texts``: the vocabulary and their TF-IDF rows."""
     words: dict[str, int] = {}
-    indptr, indices, data = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[int] = []
     for text in texts:
         repeats = Counter(text.split())
         indices.extend(words.setdefault(word, len(words)) for word in repeats)
@@ -106,7 +108,8 @@ def fit_words(texts: Sequence[str], *, max_features: int = 100_000) -> tuple[Voc
 def _counted(rows: Iterable[list[str]]) -> tuple[list[str], sparse.csr_matrix]:
     """Every distinct n-gram of ``rows``, and how often each row has each."""
     grams: dict[str, int] = {}
-    indptr, indices = [0], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
     for row in rows:
         indices.extend(grams.setdefault(gram, len(grams)) for gram in row)
         indptr.append(len(indices))

@@ -65,7 +65,7 @@ def combine(
 
     model_tags = [tag for tag in prediction.tags if tag not in decision.tags]
     tags = [*decision.tags, *model_tags]
-    said = {"prediction": prediction, "version": version, "model_tags": model_tags}
+    said: dict[str, Any] = {"prediction": prediction, "version": version, "model_tags": model_tags}
     if decision.department:
         return Triage(decision.department, RULE, tags, **said)
     threshold = thresholds.get(prediction.department, DEFAULT_THRESHOLD)

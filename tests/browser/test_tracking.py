@@ -46,7 +46,8 @@ def test_the_customer_follows_the_case_sees_our_reply_and_answers(page: Page, de
     assert [a.name for a in message.attachments.all()] == ["caja.png"]
     # The photo opens for the holder of the link.
     response = page.request.get(last.get_by_role("link", name="caja.png").get_attribute("href"))
-    assert response.status == 200 and response.body() == PNG
+    assert response.status == 200
+    assert response.body() == PNG
 
 
 def test_customer_text_is_shown_as_text_never_run_as_html(page: Page, delivery_rule):

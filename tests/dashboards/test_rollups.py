@@ -223,7 +223,8 @@ def test_the_periodic_task_stores_missing_days_and_the_days_of_changed_cases(log
     assert written == (today - (now - 10 * D).astimezone(local_zone()).date()).days + 1
     received_day = (now - 10 * D).astimezone(local_zone()).date()
     row = DailyFigures.objects.get(department=logistics, day=received_day)
-    assert row.counts["received"] == 1 and "answered" not in row.counts
+    assert row.counts["received"] == 1
+    assert "answered" not in row.counts
 
     # The old case is answered now: the day it was received is recomputed on the next run.
     old.first_response_at = now - 9.5 * D
@@ -231,7 +232,8 @@ def test_the_periodic_task_stores_missing_days_and_the_days_of_changed_cases(log
     refresh_daily_figures.delay().get()
 
     row = DailyFigures.objects.get(department=logistics, day=received_day)
-    assert row.counts["answered"] == 1 and row.counts["kept"] == 1
+    assert row.counts["answered"] == 1
+    assert row.counts["kept"] == 1
     assert RolledUpDay.objects.get(day=today).computed_at >= now
 
 

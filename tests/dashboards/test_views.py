@@ -479,7 +479,8 @@ def test_elena_sees_every_team_against_the_previous_30_days_and_logistics_overdu
     # Both periods have figures to compare, and the page says which way they moved.
     for key in ("first_response_sla", "first_response_median", "days_late"):
         cell = logistics.cell(key)
-        assert cell.value is not None and cell.previous is not None, key
+        assert cell.value is not None, key
+        assert cell.previous is not None, key
     assert 'data-kpi="days_late"' in response.content.decode()
     # The overdue count of logistics, as shown, is exactly the admin list behind its link.
     overdue = Case.objects.filter(overdue_q(now=timezone.now()), department=organisation["logistics"]).count()

@@ -125,7 +125,8 @@ class TestExternalIds:
         assert Case.objects.get().source == "api"
         assert first.status_code == 201
         # Not routed to a department of theirs (yet): the case is not named to them.
-        assert again.status_code == 409 and "reference" not in again.json()
+        assert again.status_code == 409
+        assert "reference" not in again.json()
         chatbot = UserFactory._meta.model.objects.get(username="chatbot")
         staff_permissions(chatbot, "view_case", "view_all_cases")
         api_staff.force_authenticate(UserFactory._meta.model.objects.get(pk=chatbot.pk))  # fresh permissions
@@ -226,7 +227,8 @@ def test_staff_are_not_told_another_departments_case_by_its_external_id(
 
     assert answer.status_code == 409
     assert answer.json()["code"] == "duplicate_external_id"
-    assert "reference" not in answer.json() and "url" not in answer.json()
+    assert "reference" not in answer.json()
+    assert "url" not in answer.json()
     assert "CX-" not in answer.content.decode()
 
 

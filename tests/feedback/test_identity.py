@@ -120,7 +120,8 @@ def test_two_first_messages_from_one_person_at_once_make_one_customer(monkeypatc
         thread.join(timeout=60)
 
     assert calls[:2] == [None, None]  # a real race: neither saw the other
-    assert len(found) == 2 and found[0] == found[1]
+    assert len(found) == 2
+    assert found[0] == found[1]
     assert Customer.objects.count() == 1
 
 

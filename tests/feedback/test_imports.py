@@ -137,7 +137,8 @@ class TestHistoryMode:
         assert case.resolved_at == datetime(2025, 10, 4, 12, tzinfo=local)
         assert case.closed_at == datetime(2025, 10, 6, tzinfo=local)
         assert case.reference == f"CX-2025-{case.pk:06d}"
-        assert case.first_response_due_at is None and case.resolution_due_at is None
+        assert case.first_response_due_at is None
+        assert case.resolution_due_at is None
         assert case.customer.email == "ana@example.com"
         events = list(case.events.values_list("kind", "at", "data", "actor__username"))
         assert events == [
@@ -191,7 +192,8 @@ class TestRouteMode:
         assert case.status == Status.ROUTED
         assert case.department.slug == "customer-service"  # no rule matches: the fallback
         # Routed now: its due dates count from the routing, not from the old submission.
-        assert case.routed_at >= before and case.first_response_due_at > before
+        assert case.routed_at >= before
+        assert case.first_response_due_at > before
         assert Notification.objects.filter(case=case, event="routed").exists()
         # The customer heard from us when they wrote, back then: no acknowledgement now.
         assert not Notification.objects.filter(case=case, event="acknowledgement").exists()
@@ -228,7 +230,8 @@ class TestChecks:
             (7, "tags", "No tag “nope”."),
             (8, "resolved_at", "Required for a case with this status."),
         ]
-        assert Case.objects.count() == 0 and Customer.objects.count() == 0
+        assert Case.objects.count() == 0
+        assert Customer.objects.count() == 0
         assert CaseImport.objects.get().state == "invalid"
 
     def test_an_external_id_given_twice_points_at_its_first_line(self, org):
@@ -476,7 +479,8 @@ class TestAdmin:
 
         html = response.content.decode()
         assert CaseImport.objects.get().state == "invalid"
-        assert 'id="import-errors"' in html and "<td>3</td><td>kind</td>" in html
+        assert 'id="import-errors"' in html
+        assert "<td>3</td><td>kind</td>" in html
         assert Case.objects.count() == 0
 
     def test_a_running_import_page_polls_with_the_external_script(self, org, importer):

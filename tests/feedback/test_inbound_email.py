@@ -132,7 +132,8 @@ def test_an_html_only_email_becomes_plain_text_never_markup():
     text = email_parse(mail(text=None, html=html)).text
 
     assert text == "Hola, el pedido 12345 <no> llegó.\n\n- Caja\n- Factura\n\nAna"
-    assert "alert" not in text and "color" not in text
+    assert "alert" not in text
+    assert "color" not in text
 
 
 def test_html_to_text_keeps_line_breaks_between_blocks():
@@ -462,7 +463,8 @@ def test_two_pollers_racing_on_one_email_make_one_case(transactional_db, organis
         thread.join(timeout=60)
 
     assert errors == []
-    assert len(results) == 2 and results[0] == results[1]
+    assert len(results) == 2
+    assert results[0] == results[1]
     assert Case.objects.count() == 1
     assert InboundEmail.objects.count() == 1
 

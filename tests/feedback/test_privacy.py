@@ -47,7 +47,8 @@ def every_text_in_the_database() -> str:
     chunks = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')
+            # Table names from the database's own catalogue, not from input.
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
             chunks.extend(repr(row) for row in cursor.fetchall())
     return "\n".join(chunks)
 
@@ -75,7 +76,9 @@ def test_erasure_keeps_the_statistics(customer):
     case = customer.cases.get()
     customer_erase(customer=customer)
     case.refresh_from_db()
-    assert case.anonymised and case.kind == "complaint" and case.department.slug == "logistics"
+    assert case.anonymised
+    assert case.kind == "complaint"
+    assert case.department.slug == "logistics"
     assert list(case.tags.values_list("slug", flat=True)) == ["delivery-delay"]
     assert SurveyResponse.objects.get(case=case).csat == 2
     assert not Consent.objects.filter(customer=customer).exists()

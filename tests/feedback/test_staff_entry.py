@@ -261,7 +261,9 @@ class TestSentTwice:
         first = carmen_enters.get(ADD).context["form"]["entry_key"].value()
         second = carmen_enters.get(ADD).context["form"]["entry_key"].value()
 
-        assert first and second and first != second
+        assert first
+        assert second
+        assert first != second
 
     def test_a_form_sent_back_with_other_contents_is_refused_not_a_second_case(self, carmen_enters):
         key = carmen_enters.get(ADD).context["form"]["entry_key"].value()

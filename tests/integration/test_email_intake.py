@@ -81,7 +81,8 @@ def test_an_imap_mailbox_is_read_once_even_when_the_poller_dies_mid_batch(db, do
     ]
     assert InboundEmail.objects.count() == 3
     flags = dovecot.flags()
-    assert len(flags) == 3 and all(b"\\Seen" in item for item in flags)
+    assert len(flags) == 3
+    assert all(b"\\Seen" in item for item in flags)
     assert {record.mailbox for record in InboundEmail.objects.all()} == {
         f"imap://cx@127.0.0.1:{dovecot.port}/INBOX"
     }
@@ -135,7 +136,8 @@ def test_imap_mail_read_by_someone_else_before_the_poll_still_becomes_a_case(db,
 
     assert Case.objects.count() == 2
     flags = dovecot.flags()
-    assert len(flags) == 2 and all(b"$CXPortal" in item and b"\\Seen" in item for item in flags)
+    assert len(flags) == 2
+    assert all(b"$CXPortal" in item and b"\\Seen" in item for item in flags)
 
 
 def test_imap_falls_back_to_unseen_when_the_server_takes_no_new_keywords(db, dovecot, settings, monkeypatch):
@@ -148,7 +150,8 @@ def test_imap_falls_back_to_unseen_when_the_server_takes_no_new_keywords(db, dov
     assert tasks.poll_mailbox() == {}
 
     flags = dovecot.flags()
-    assert len(flags) == 2 and all(b"\\Seen" in item and b"$CXPortal" not in item for item in flags)
+    assert len(flags) == 2
+    assert all(b"\\Seen" in item and b"$CXPortal" not in item for item in flags)
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,8 @@ def test_it_routes_a_late_delivery_to_laura_and_emails_her(client, demo_organisa
     assert list(case.tags.values_list("slug", flat=True)) == ["delivery-delay"]
     assert case.department.slug == "logistics"
     assert case.owner == laura
-    assert case.first_response_due_at and case.resolution_due_at
+    assert case.first_response_due_at
+    assert case.resolution_due_at
     [mail] = mails
     assert mail["To"] == laura.email
     assert case.reference in mail["Subject"]

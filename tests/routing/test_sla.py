@@ -111,13 +111,13 @@ class TestAddBusinessTime:
         assert due == utc(2026, 3, 9, 16)
 
     def test_it_refuses_naive_datetimes_negative_hours_and_calendars_without_days(self):
-        with pytest.raises(ValueError):
-            add_business_time(datetime(2026, 3, 13, 9), 1, OFFICE)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="aware datetime"):
+            add_business_time(datetime(2026, 3, 13, 9), 1, OFFICE)  # noqa: DTZ001  (naive on purpose)
+        with pytest.raises(ValueError, match="must not be negative"):
             add_business_time(madrid(2026, 3, 13, 9), -1, OFFICE)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="No working time"):
             add_business_time(madrid(2026, 3, 13, 9), 1, Calendar(weekdays=frozenset()))
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="close after it opens"):
             Calendar(opens=time(18), closes=time(9))
 
 

@@ -192,7 +192,8 @@ class TestRouting:
 
         forget_loaded_models()
         live = live_triage()
-        assert second.status == TriageVersion.Status.LIVE and live.version == second.version > first.version
+        assert second.status == TriageVersion.Status.LIVE
+        assert live.version == second.version > first.version
         assert second.corrections == 3
         assert live.model.predict_one(Facts(message=text)).probabilities["billing"] > before
 

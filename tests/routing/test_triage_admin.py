@@ -222,7 +222,8 @@ class TestAcceptSuggestion:
         suggested_case.refresh_from_db()
         assert (suggested_case.department.slug, suggested_case.owner) == ("logistics", laura)
         event = suggested_case.events.filter(kind=CaseEvent.Kind.ROUTED).latest("pk")
-        assert event.data["rerouted"] is True and event.actor == carmen
+        assert event.data["rerouted"] is True
+        assert event.actor == carmen
         assert "Re-routed to Logistics." in messages_of(response)
         # Out of customer service's sight now: back to the list, not to a page that says it does not exist.
         assert response.redirect_chain[-1][0] == "/admin/feedback/case/"
@@ -230,7 +231,8 @@ class TestAcceptSuggestion:
     def test_someone_who_still_sees_the_case_goes_back_to_its_page(self, suggested_case, admin_user):
         response = client_for(admin_user).post(accept_url(suggested_case))
 
-        assert response.status_code == 302 and response.url == change_url(suggested_case)
+        assert response.status_code == 302
+        assert response.url == change_url(suggested_case)
         suggested_case.refresh_from_db()
         assert suggested_case.department.slug == "logistics"
 
@@ -291,7 +293,8 @@ class TestVersionsAdmin:
 
         assert response.status_code == 200
         assert "81.2 %" in response.text
-        assert "Live" in response.text and "Retired" in response.text
+        assert "Live" in response.text
+        assert "Retired" in response.text
         assert "Train a new model now" in response.text
         assert "Add triage model" not in response.text
 
@@ -344,7 +347,8 @@ class TestVersionsAdmin:
             VERSIONS, {"action": "make_live", "_selected_action": [first.pk]}
         )
 
-        assert response.status_code == 302 and response.url == versions_url(first, "make-live")
+        assert response.status_code == 302
+        assert response.url == versions_url(first, "make-live")
         first.refresh_from_db()
         assert first.status == TriageVersion.Status.RETIRED
 
@@ -444,7 +448,9 @@ class TestCompare:
         comparison = response.context["comparison"]
         assert (comparison.cases, comparison.version, comparison.live_version) == (6, 2, 1)
         logistics = next(s for s in comparison.departments if s.name == "Logistics")
-        assert logistics.cases == 4 and logistics.right == 0 and logistics.live_right >= 3
+        assert logistics.cases == 4
+        assert logistics.right == 0
+        assert logistics.live_right >= 3
         assert comparison.live_right > comparison.right
         assert comparison.disagreeing >= 3
         row = next(r for r in comparison.disagreements if r.expected == "Logistics")

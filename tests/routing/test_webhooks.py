@@ -5,6 +5,7 @@ import hmac
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -92,7 +93,8 @@ def test_it_posts_a_signed_summary_when_a_case_is_routed(route, receiver, destin
     assert payload["priority"] == case.priority
     assert payload["subject"] == "Pedido 12345 no llega"
     assert payload["url"].endswith(f"/admin/feedback/case/{case.pk}/change/")
-    assert case.reference in payload["text"] and "\n" not in payload["text"]
+    assert case.reference in payload["text"]
+    assert "\n" not in payload["text"]
     notification = Notification.objects.get(channel=Notification.Channel.WEBHOOK)
     assert notification.status == Notification.Status.SENT
     assert notification.destination == destination
@@ -138,7 +140,8 @@ def test_a_server_error_is_retried_until_it_is_taken(route, receiver, destinatio
 
 def test_the_task_retries_with_exponential_back_off():
     assert tasks.send_webhook.autoretry_for == (Exception,)
-    assert tasks.send_webhook.retry_backoff and tasks.send_webhook.max_retries >= 5
+    assert tasks.send_webhook.retry_backoff
+    assert tasks.send_webhook.max_retries >= 5
 
 
 def test_a_4xx_fails_at_once_and_repeated_failures_switch_the_destination_off(
@@ -249,3 +252,27 @@ def test_each_escalation_step_posts_one_webhook_however_many_are_told(
 
     assert [p["event"] for p in receiver.payloads()] == ["escalated", "escalated"]
     assert Notification.objects.filter(event="escalated", channel=Notification.Channel.EMAIL).count() == 3
+
+
+def test_only_http_and_https_urls_are_accepted(db):
+    from django.core.exceptions import ValidationError
+
+    for url in ("ftp://example.com/hook", "file:///etc/passwd"):
+        with pytest.raises(ValidationError, match="URL"):
+            WebhookDestination(name="x", url=url, secret=SECRET).full_clean()
+    WebhookDestination(name="x", url="https://chat.example.com/hook", secret=SECRET).full_clean()
+
+
+def test_a_stored_non_http_url_fails_for_good_without_being_opened(route, destination, tmp_path):
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("not for webhooks")
+    # Written around the admin's validation (an old row, a bulk update).
+    WebhookDestination.objects.filter(pk=destination.pk).update(url=secret_file.as_uri())
+
+    with mock.patch("urllib.request.urlopen") as urlopen:
+        route()
+
+    urlopen.assert_not_called()
+    notification = Notification.objects.get(channel=Notification.Channel.WEBHOOK)
+    assert notification.status == Notification.Status.FAILED
+    assert "Not an http(s) URL" in notification.last_error

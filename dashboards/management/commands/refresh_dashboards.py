@@ -1,7 +1,8 @@
 """``refresh_dashboards``: store the dashboards' daily figures now instead of waiting for the periodic task."""
 
 import time
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -24,6 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, days: int | None, all: bool, **options):
         now = timezone.now()
         today = now.astimezone(local_zone()).date()
+        wanted: Iterable[date]
         if all:
             wanted = days_from(rollups.first_case_day() or today, today)
         elif days is not None:

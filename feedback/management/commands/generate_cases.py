@@ -80,7 +80,8 @@ class Command(BaseCommand):
         departments = {d.slug: d for d in Department.objects.select_related("owner", "sla_policy__calendar")}
         if not departments:
             raise CommandError("No departments: run seed_demo first.")
-        rng = random.Random(seed)
+        # Seeded, repeatable made-up history: not for anything secret.
+        rng = random.Random(seed)  # noqa: S311
         now = timezone.now()
         items = json.loads(SAMPLE.read_text(encoding="utf-8"))["items"]
         by_department: dict[str, list[dict]] = {}
@@ -159,13 +160,13 @@ class Command(BaseCommand):
                 case.order_reference = str(rng.randint(10000, 99999))
                 case.order_date = (created - timedelta(days=rng.randint(3, 20))).date()
                 case.promised_delivery_date = (created - timedelta(days=rng.randint(1, 12))).date()
-            self._progress(rng, now, case, calendar)
+            self._progress(rng, now, case, routed, calendar)
             cases.append(case)
             links += [
                 Case.tags.through(case_id=pk, tag_id=tags[t]) for t in item["expected_tags"] if t in tags
             ]
             if case.resolved_at and rng.random() < 0.35:
-                surveys.append(self._survey(rng, case))
+                surveys.append(self._survey(rng, case, case.resolved_at))
         Case.objects.bulk_create(cases)
         Case.tags.through.objects.bulk_create(links)
         SurveyResponse.objects.bulk_create(surveys)
@@ -180,7 +181,9 @@ class Command(BaseCommand):
                 return moment
 
     @staticmethod
-    def _progress(rng: random.Random, now: datetime, case: Case, calendar: Calendar | None) -> None:
+    def _progress(
+        rng: random.Random, now: datetime, case: Case, routed: datetime, calendar: Calendar | None
+    ) -> None:
         """Answer, resolve and close the case as far as its age allows.
 
         Recent cases are often still waiting; after a few weeks almost all
@@ -188,7 +191,7 @@ class Command(BaseCommand):
         """
         stuck = 0.1 if now - case.created_at < STALE_AFTER else 0.003
         # Medians of 2.5 working hours to answer and 20 more to resolve.
-        first = add_business_time(case.routed_at, rng.lognormvariate(math.log(2.5), 0.9), calendar)
+        first = add_business_time(routed, rng.lognormvariate(math.log(2.5), 0.9), calendar)
         if first < now and rng.random() > stuck:
             case.first_response_at = first
             case.status = Status.IN_PROGRESS
@@ -204,16 +207,16 @@ class Command(BaseCommand):
             case.status = Status.WAITING
 
     @staticmethod
-    def _survey(rng: random.Random, case: Case) -> SurveyResponse:
+    def _survey(rng: random.Random, case: Case, resolved: datetime) -> SurveyResponse:
         # Slow resolutions score worse.
-        hours = (case.resolved_at - case.created_at).total_seconds() / 3600
+        hours = (resolved - case.created_at).total_seconds() / 3600
         mood = max(0.0, min(1.0, rng.gauss(0.8 - hours / 400, 0.2)))
         return SurveyResponse(
             case_id=case.pk,
             csat=1 + round(mood * 4),
             nps=round(mood * 10),
             ces=1 + round(mood * 6),
-            submitted_at=case.resolved_at + timedelta(hours=rng.uniform(1, 72)),
+            submitted_at=resolved + timedelta(hours=rng.uniform(1, 72)),
         )
 
     @staticmethod

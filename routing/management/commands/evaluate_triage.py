@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from routing.learning import live_triage, starter_model
 from routing.quality import demo_ruleset
 from routing.selectors import active_ruleset, fallback_department
+from routing.triage import TriageModel
 from routing.triage.corpus import read_folder, read_labelled
 from routing.triage.evaluation import compare, format_markdown
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         if not source.exists():
             raise CommandError(f"No such file or folder: {source}")
         items = read_folder(source) if source.is_dir() else read_labelled(source)
+        model: TriageModel | None
         if demo:
             ruleset, model, fallback, thresholds = demo_ruleset(), starter_model(), "customer-service", None
             described = "demo rules, starter model"

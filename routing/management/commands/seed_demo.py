@@ -129,14 +129,14 @@ class Command(BaseCommand):
             slug: Tag.objects.update_or_create(slug=slug, defaults={"name": name})[0]
             for slug, name in demo.TAGS
         }
-        for name, order, keywords, extra, tag_slugs, department, priority, exclusions in demo.RULES:
+        for name, order, keywords, extra, tag_slugs, department_slug, priority, exclusions in demo.RULES:
             if Rule.objects.filter(name=name).exists():
                 continue  # keep edits made since the last seed
             rule = Rule.objects.create(
                 name=name,
                 order=order,
                 set_priority=priority,
-                set_department=departments.get(department),
+                set_department=departments.get(department_slug),
             )
             rule.add_tags.set([tags[s] for s in tag_slugs])
             RuleCondition.objects.create(
