@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.core.mail import get_connection
 from django.db import Error as DatabaseFailure
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -175,7 +175,7 @@ def _notifications_for_first_routing(
         for destination_id in webhooks.get(event, ())
     ]
     created = Notification.objects.bulk_create(emails + hooks)
-    acknowledgement = customer_notification(case_id=case_id, event="acknowledgement").key
+    acknowledgement = _notification_key(case_id, "acknowledgement", None, "customer")
     queue(send_notifications, [n.pk for n in created[: len(emails)]], [acknowledgement])
     for notification in created[len(emails) :]:
         queue(send_webhook, notification.pk)
@@ -487,6 +487,9 @@ def _claim_emails(notification_ids: Sequence[int], keys: Sequence[str] = ()) -> 
         )
         if not pending:
             return []
+        # Staff emails list the case's tags: one query for the batch (owner, watchers, people
+        # a rule notifies), read before the claim like everything else the notifiers need.
+        prefetch_related_objects([n.case for n in pending if n.channel == Notification.Channel.EMAIL], "tags")
         claimed = Notification.objects.filter(
             pk__in=[n.pk for n in pending], status=Notification.Status.PENDING
         ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now())

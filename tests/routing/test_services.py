@@ -420,6 +420,16 @@ class TestNotificationsSend:
         assert notifications_send(notification_ids=[n.pk for n in two]) == 0
         assert len(mail.outbox) == 2
 
+    def test_the_case_tags_are_read_once_for_the_batch(self, two):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            notifications_send(notification_ids=[n.pk for n in two])
+
+        assert len(mail.outbox) == 2
+        assert sum('"routing_tag"' in q["sql"] for q in captured.captured_queries) == 1
+
     def test_one_failure_gives_back_only_that_one_and_is_raised(self, two):
         real = EmailNotifier.notify
 
