@@ -462,7 +462,7 @@ def drain(references: list[str], timeout: float) -> tuple[list[float], list[floa
     each until the case was routed (ms), and how many cases were lost.
     """
     from feedback.models import Case
-    from routing.models import Notification
+    from notifications.models import Notification
 
     ids = []
     for chunk in _chunks(references):
@@ -498,7 +498,7 @@ def notification_counts(references: list[str]) -> dict[str, Counter]:
     """Per event, how many of the step's notifications are in each status."""
     from django.db.models import Count
 
-    from routing.models import Notification
+    from notifications.models import Notification
 
     events: dict[str, Counter] = {}
     for chunk in _chunks(references):

@@ -85,7 +85,7 @@ def stop_portal(process: subprocess.Popen) -> None:
 def measure(references: list[str], drain: float) -> tuple[list[float], list[str]]:
     """Latencies (s) of notified cases and the references still missing after ``drain`` s."""
     from feedback.models import Case
-    from routing.models import Notification
+    from notifications.models import Notification
 
     deadline = time.monotonic() + drain
     while True:

@@ -342,7 +342,7 @@ def owner_emails(cases):
     """The cases' owner "routed" notifications marked sent."""
     from django.db.models import F
 
-    from routing.models import Notification
+    from notifications.models import Notification
 
     return Notification.objects.filter(
         case__in=cases, event="routed", recipient_id=F("case__owner_id"), status=Notification.Status.SENT
@@ -350,7 +350,7 @@ def owner_emails(cases):
 
 
 def emails_of(cases):
-    from routing.models import Notification
+    from notifications.models import Notification
 
     return Notification.objects.filter(
         case__in=cases, channel__in=[Notification.Channel.EMAIL, Notification.Channel.CUSTOMER_EMAIL]
@@ -361,7 +361,7 @@ def unfinished(tag: str) -> tuple[int, int]:
     """(cases not yet routed with their owner emailed, emails still pending) for the step."""
     from django.db import connection
 
-    from routing.models import Notification
+    from notifications.models import Notification
 
     # A fresh connection each time: the bench terminates them all once per step.
     connection.close()
@@ -392,7 +392,7 @@ def measure(step: Step, references: list[str]) -> None:
     from django.db import connection
     from django.db.models import F, Max, Min
 
-    from routing.models import Notification
+    from notifications.models import Notification
 
     connection.close()
     cases = step_cases(step.tag)

@@ -101,19 +101,21 @@ def measure(args: argparse.Namespace) -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    import notifications.tasks
     import routing.tasks
     from feedback.models import Case
-    from routing.models import Notification
-    from routing.services import case_route, notifications_send
+    from notifications.delivery import notifications_send
+    from notifications.models import Notification
+    from routing.services import case_route
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", force=True, verbosity=0)
     # Tasks are queued after commit; here the stages are called by hand instead.
     for task in (
         routing.tasks.route_case,
-        routing.tasks.send_notification,
-        routing.tasks.send_notifications,
-        routing.tasks.send_webhook,
+        notifications.tasks.send_notification,
+        notifications.tasks.send_notifications,
+        notifications.tasks.send_webhook,
     ):
         task.delay = lambda *a, **k: None
 

@@ -6,41 +6,27 @@ ALLOWED_HOSTS and EMAIL_URL.
 """
 
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import environ
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("CX_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+from cxportal import api_config, queues
+
+# BASE_DIR: the project. VAR_DIR (CX_VAR_DIR, default var/): where a development
+# site keeps its SQLite database, uploads, emails and generated secret key.
+from cxportal.env import BASE_DIR, VAR_DIR, anymail, cache, database, mailbox, proxy_ssl_header, secret_key
+from cxportal.task_limits import broker_transport_options, task_time_limits
 
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 
-
-def _secret_key() -> str:
-    """Return SECRET_KEY, generating a development key once into var/."""
-    key = env.str("SECRET_KEY", default="")
-    if key:
-        return key
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Required without DEBUG; a development key is generated once into var/.
+SECRET_KEY = secret_key(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute links in emails and webhooks (the owner's link to the case).
@@ -66,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "anymail",
     "routing",
+    "notifications",
     "feedback",
     "dashboards",
     "cxportal",
@@ -113,80 +100,9 @@ TEMPLATES = [
 # PostgreSQL; SQLite builds it on its key alone, which is what we want there.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-POSTGRESQL = "django.db.backends.postgresql"
-
-
-def _database(env: environ.Env) -> dict:
-    """DATABASES["default"] from DATABASE_URL and the DATABASE_* / CONN_MAX_AGE switches.
-
-    PostgreSQL (production):
-
-    * ``DATABASE_POOL_MAX_SIZE`` > 0 gives each process its own psycopg pool
-      of at most that many connections (Django's built-in pool); 0, the
-      default, keeps one persistent connection per process (``CONN_MAX_AGE``,
-      60 s). Size it so that every process's pool together stays below the
-      server's ``max_connections``: a gunicorn sync worker or a Celery pool
-      process runs one request or task at a time and needs 1 or 2.
-      ``DATABASE_POOL_MIN_SIZE`` (1) connections are kept open;
-      ``DATABASE_POOL_TIMEOUT`` (10 s) is how long a request waits for a
-      free connection before failing.
-    * ``DATABASE_STATEMENT_TIMEOUT_MS`` (30000; 0 turns it off) ends any
-      statement that runs longer, so one runaway query cannot hold a web
-      process or a worker, and its locks, indefinitely.
-
-    SQLite (development, tests) ignores both.
-    """
-    database = env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-    if database["ENGINE"] == "django.db.backends.sqlite3":
-        # The web server and the Celery worker write to one SQLite file at once:
-        # WAL lets readers go on during a write, IMMEDIATE transactions take the
-        # write lock up front (no "database is locked" upgrade failures), and the
-        # timeout makes a writer wait its turn instead of failing.
-        database["OPTIONS"] = {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-        # A file, not :memory:, so a real worker process can open the test database.
-        database["TEST"] = {"NAME": env.str("CX_TEST_DB", default=str(VAR_DIR / "test_db.sqlite3"))}
-        return database
-    options = database.setdefault("OPTIONS", {})
-    # A dead connection (server restarted, backend terminated) is replaced
-    # before use instead of failing the request or task that picks it up.
-    database["CONN_HEALTH_CHECKS"] = True
-    pool_max_size = env.int("DATABASE_POOL_MAX_SIZE", default=0)
-    if pool_max_size > 0 and database["ENGINE"] == POSTGRESQL:
-        pool_min_size = env.int("DATABASE_POOL_MIN_SIZE", default=1)
-        if not 0 <= pool_min_size <= pool_max_size:
-            raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE must be between 0 and DATABASE_POOL_MAX_SIZE.")
-        # Django refuses persistent connections with a pool: the pool keeps them.
-        if env.int("CONN_MAX_AGE", default=0) != 0:
-            raise ImproperlyConfigured(
-                "CONN_MAX_AGE must be 0 (or unset) when DATABASE_POOL_MAX_SIZE is set."
-            )
-        database["CONN_MAX_AGE"] = 0
-        options["pool"] = {
-            "min_size": pool_min_size,
-            "max_size": pool_max_size,
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
-        }
-    else:
-        database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
-    if statement_timeout < 0:
-        raise ImproperlyConfigured(
-            "DATABASE_STATEMENT_TIMEOUT_MS must be 0 (off) or a number of milliseconds."
-        )
-    if statement_timeout and database["ENGINE"] == POSTGRESQL:
-        # Sent at connection time (libpq "options"), after any the URL carries.
-        given = options.get("options", "")
-        options["options"] = f"{given} -c statement_timeout={statement_timeout}".strip()
-    if not options:
-        del database["OPTIONS"]
-    return database
-
-
-DATABASES = {"default": _database(env)}
+# DATABASE_URL (default: SQLite under var/); PostgreSQL's pool and statement
+# timeout come from the DATABASE_* variables described in cxportal/env.py.
+DATABASES = {"default": database(env)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -254,21 +170,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # A killed worker's task is redelivered; tasks are idempotent, so a redo is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# Workers per queue (the Procfile's lines; the concurrency comes from the
-# environment there):
-# * routing: CPU-bound (rules engine, triage model, a few statements per
-#   case), so one pool process per core (ROUTING_CONCURRENCY = cores) and
-#   more machines or worker processes for more throughput. Prefetch 1 with
-#   late acknowledgement: a process holds one unacknowledged case at a time,
-#   so a busy or dead process never sits on a queue of cases another could
-#   route, and a killed one loses at most that one, redelivered.
-# * notifications: I/O-bound (SMTP, webhooks; a slow endpoint waits up to
-#   CX_WEBHOOK_TIMEOUT), so more processes than cores
-#   (NOTIFICATION_CONCURRENCY, 2-4 per core); prefetch 1 too, so one slow
-#   destination delays only the task it is running.
-# * periodic: concurrency 1. Sweeps, escalation, roll-ups, retraining and
-#   the mailbox poll are idempotent but heavy; one at a time keeps them off
-#   the cores the other queues need, and exactly one beat feeds them.
+# A pool process holds one unacknowledged task at a time (with late
+# acknowledgement): why, and how many workers each queue gets, is in
+# cxportal/queues.py.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django integration closes the database connection around every
 # task; on PostgreSQL each task would then start a new server process
@@ -285,63 +189,17 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000) or None
 _VISIBILITY_TIMEOUT = env.int("CX_VISIBILITY_TIMEOUT", default=600)
 if _VISIBILITY_TIMEOUT < 1:
     raise ImproperlyConfigured("CX_VISIBILITY_TIMEOUT must be at least 1 second.")
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _VISIBILITY_TIMEOUT,
-    # How often a worker looks for such overdue messages (kombu's default is
-    # every 100 s): a few times per timeout, one cheap Redis query each.
-    "unacked_restore_interval": max(1, min(60, _VISIBILITY_TIMEOUT // 3)),
-    "unacked_restore_throttle": 1,
-    # A worker killed while restoring holds the restore lock until it expires.
-    "unacked_mutex_expire": min(300, max(5, _VISIBILITY_TIMEOUT)),
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
-}
-# Time limits of the tasks, by kind; CX_TASK_LIMIT_SHORT, _PERIODIC and _LONG
-# set a kind's hard limit in seconds. At the hard limit the task's process is
-# killed; at the soft limit, a fifth earlier (30 s at most), the task gets
-# SoftTimeLimitExceeded and stops with its work clean (a what-if trial is
-# marked failed, a dashboard refresh keeps the months it stored, a sweep
-# leaves the rest to its next round). Kinds:
-# * short (60 s): one case, email or webhook: route_case,
-#   send_notification(s), send_webhook. Its soft limit must leave a webhook
-#   twice CX_WEBHOOK_TIMEOUT (to connect, then for the answer): the default
-#   is at least 3 times that timeout; a value set too low stops start-up.
-# * periodic (300 s): sweeps, escalation, retention, the mailbox poll.
-# * long (540 s): dashboard refresh, triage retraining, what-if trials and
-#   CSV imports (a file of thousands of cases).
-# Every hard limit must stay below CX_VISIBILITY_TIMEOUT, or Redis hands a
-# task still running to a second worker: a limit set at or above it stops
-# start-up, and an unset one is cut to 90% of it (so a low timeout, as tests
-# use, shrinks every limit). A retried task also waits out its countdown
-# (at most 120 s) unacknowledged: keep the timeout above that plus the short limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(_VISIBILITY_TIMEOUT)
+# Time limits of the tasks, by kind: short (one case, email or webhook; 60 s),
+# periodic (300 s) and long (540 s), each set in seconds by CX_TASK_LIMIT_SHORT,
+# _PERIODIC and _LONG, with a soft limit a fifth earlier. A webhook's
+# CX_WEBHOOK_TIMEOUT lengthens the short one; every limit must stay below
+# CX_VISIBILITY_TIMEOUT. The rules, and the checks that stop start-up when a
+# value breaks them, are in cxportal/task_limits.py.
 _WEBHOOK_TIMEOUT = env.float("CX_WEBHOOK_TIMEOUT", default=5.0)
-
-
-def _task_time_limits() -> dict[str, dict[str, float]]:
-    """The soft and hard limit of each kind of task, as Celery task options."""
-    defaults = {"short": max(60, 3 * _WEBHOOK_TIMEOUT), "periodic": 300, "long": 540}
-    limits = {}
-    for kind, default in defaults.items():
-        name = f"CX_TASK_LIMIT_{kind.upper()}"
-        chosen = env.float(name, default=None)
-        hard = min(default, 0.9 * _VISIBILITY_TIMEOUT) if chosen is None else chosen
-        soft = hard - min(30, hard / 5)
-        if chosen is not None and not 0 < hard < _VISIBILITY_TIMEOUT:
-            raise ImproperlyConfigured(
-                f"{name} must be above 0 and below CX_VISIBILITY_TIMEOUT ({_VISIBILITY_TIMEOUT} s): "
-                "a task still running then is delivered to another worker as well."
-            )
-        if chosen is not None and kind == "short" and soft <= 2 * _WEBHOOK_TIMEOUT:
-            least = min(2.5 * _WEBHOOK_TIMEOUT, 2 * _WEBHOOK_TIMEOUT + 30)
-            raise ImproperlyConfigured(
-                f"{name} must leave a webhook twice CX_WEBHOOK_TIMEOUT before its soft limit: "
-                f"more than {least:g} s."
-            )
-        limits[kind] = {"soft_time_limit": soft, "time_limit": hard}
-    return limits
-
-
-CX_TASK_TIME_LIMITS = _task_time_limits()
+CX_TASK_TIME_LIMITS = task_time_limits(
+    env, visibility_timeout=_VISIBILITY_TIMEOUT, webhook_timeout=_WEBHOOK_TIMEOUT
+)
 # Tasks without limits of their own (Celery's built-in ones) get the periodic kind's.
 CELERY_TASK_SOFT_TIME_LIMIT = CX_TASK_TIME_LIMITS["periodic"]["soft_time_limit"]
 CELERY_TASK_TIME_LIMIT = CX_TASK_TIME_LIMITS["periodic"]["time_limit"]
@@ -355,193 +213,47 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "periodic"
-CELERY_TASK_ROUTES = {
-    "routing.tasks.route_case": {"queue": "routing"},
-    "routing.tasks.send_notification": {"queue": "notifications"},
-    "routing.tasks.send_notifications": {"queue": "notifications"},
-    # A slow or dead webhook endpoint waits with the emails, never with routing.
-    "routing.tasks.send_webhook": {"queue": "notifications"},
-    "routing.tasks.escalate_overdue": {"queue": "periodic"},
-    "dashboards.tasks.refresh_daily_figures": {"queue": "periodic"},
-    "feedback.tasks.poll_mailbox": {"queue": "periodic"},
-    "feedback.tasks.requeue_case_imports": {"queue": "periodic"},
-}
+# Which task runs on which queue (routing, notifications, periodic): cxportal/queues.py.
+CELERY_TASK_ROUTES = queues.TASK_ROUTES
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    "sweep-unrouted-cases": {
-        "task": "routing.tasks.sweep_unrouted",
-        "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
-    },
-    "apply-retention": {
-        "task": "feedback.tasks.apply_retention",
-        "schedule": timedelta(hours=24),
-    },
-    "forget-intake-keys": {
-        "task": "feedback.tasks.forget_intake_keys",
-        "schedule": timedelta(hours=24),
-    },
-    # Imports uploaded while the broker was down.
-    "requeue-case-imports": {
-        "task": "feedback.tasks.requeue_case_imports",
-        "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
-    },
-    "sweep-pending-notifications": {
-        "task": "routing.tasks.sweep_notifications",
-        "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
-    },
-    # What-if trials whose worker was killed or whose task was lost stay unfinished.
-    "sweep-rule-trials": {
-        "task": "routing.tasks.sweep_rule_trials",
-        "schedule": timedelta(seconds=env.int("CX_SWEEP_SECONDS", default=60)),
-    },
-    "escalate-overdue-cases": {
-        "task": "routing.tasks.escalate_overdue",
-        "schedule": timedelta(seconds=env.int("CX_ESCALATION_SECONDS", default=60)),
-    },
-    # Yesterday's figures, days never stored and the days of cases changed lately.
-    "refresh-daily-figures": {
-        "task": "dashboards.tasks.refresh_daily_figures",
-        "schedule": timedelta(seconds=env.int("CX_DASHBOARD_REFRESH_SECONDS", default=600)),
-    },
-    # Nightly, the last weeks again: a due date moved by a pause or a reopened
-    # case leaves its old day counted until that day is recomputed.
-    "recompute-recent-daily-figures": {
-        "task": "dashboards.tasks.refresh_daily_figures",
-        "schedule": crontab(hour=3, minute=30),
-        "kwargs": {"recent": env.int("CX_DASHBOARD_RECOMPUTE_DAYS", default=35)},
-    },
-    # Nightly, a triage model that has learnt the day's re-routes and resolutions
-    # (live only if it is not worse than the live one on recent cases).
-    "retrain-triage-model": {
-        "task": "routing.tasks.retrain_triage",
-        "schedule": crontab(hour=4, minute=0),
-    },
-}
-
+# How often the beat sends the periodic tasks (cxportal/queues.py): the
+# sweeps (unrouted cases, stuck imports, pending notifications, what-if
+# trials), escalation, and the dashboards' refresh; nightly, the last
+# CX_DASHBOARD_RECOMPUTE_DAYS days are recomputed and the triage model retrained.
+CELERY_BEAT_SCHEDULE = queues.beat_schedule(
+    sweep_seconds=env.int("CX_SWEEP_SECONDS", default=60),
+    escalation_seconds=env.int("CX_ESCALATION_SECONDS", default=60),
+    dashboard_refresh_seconds=env.int("CX_DASHBOARD_REFRESH_SECONDS", default=600),
+    dashboard_recompute_days=env.int("CX_DASHBOARD_RECOMPUTE_DAYS", default=35),
+)
 
 # --- Email intake -------------------------------------------------------------
-def _mailbox(url: str) -> dict | None:
-    """CX_MAILBOX_URL as the reader's settings; None when empty (intake by mailbox off).
-
-    ``maildir:///abs/path`` or ``maildir://relative/path`` (from BASE_DIR);
-    ``imap://user:password@host:port/Folder`` or ``imaps://…`` (folder INBOX
-    by default; user and password URL-encoded, ``%40`` for an ``@``).
-    """
-    if not url:
-        return None
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "maildir":
-        relative = unquote(parts.netloc + parts.path)
-        if not relative:
-            raise ImproperlyConfigured("CX_MAILBOX_URL maildir:// needs a path, e.g. maildir:///var/mail/cx.")
-        return {"scheme": scheme, "path": str((BASE_DIR / relative).resolve())}
-    if scheme not in ("imap", "imaps"):
-        raise ImproperlyConfigured(
-            f"CX_MAILBOX_URL must start with maildir://, imap:// or imaps://, not {scheme or url!r}."
-        )
-    try:
-        port = parts.port or (993 if scheme == "imaps" else 143)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"CX_MAILBOX_URL has a bad port: {exc}") from None
-    if not parts.hostname or not parts.username:
-        raise ImproperlyConfigured("CX_MAILBOX_URL needs a user and a host: imap://user:pass@host/INBOX.")
-    return {
-        "scheme": scheme,
-        "host": parts.hostname,
-        "port": port,
-        "user": unquote(parts.username),
-        "password": unquote(parts.password or ""),
-        "folder": unquote(parts.path.strip("/")) or "INBOX",
-    }
-
-
-# The mailbox customers write to, read every CX_MAILBOX_POLL_SECONDS (empty: not read).
+# The mailbox customers write to, read every CX_MAILBOX_POLL_SECONDS (empty: not read):
+# maildir:///abs/path, maildir://relative/path, imap(s)://user:password@host:port/Folder.
 CX_MAILBOX_URL = env.str("CX_MAILBOX_URL", default="")
-CX_MAILBOX = _mailbox(CX_MAILBOX_URL)
+CX_MAILBOX = mailbox(CX_MAILBOX_URL)
 CX_MAILBOX_POLL_SECONDS = env.int("CX_MAILBOX_POLL_SECONDS", default=30)
 if CX_MAILBOX_POLL_SECONDS < 1:
     raise ImproperlyConfigured("CX_MAILBOX_POLL_SECONDS must be at least 1.")
 if CX_MAILBOX:
-    CELERY_BEAT_SCHEDULE["poll-mailbox"] = {
-        "task": "feedback.tasks.poll_mailbox",
-        "schedule": timedelta(seconds=CX_MAILBOX_POLL_SECONDS),
-        # A poll still queued when the next is due is dropped: the next one reads the same mail.
-        # (django-celery-beat's name for Celery's ``expires``.)
-        "options": {"expire_seconds": CX_MAILBOX_POLL_SECONDS},
-    }
+    CELERY_BEAT_SCHEDULE["poll-mailbox"] = queues.mailbox_poll(CX_MAILBOX_POLL_SECONDS)
 # The address customers are told to write to (shown by `make run`).
 CX_INBOUND_ADDRESS = env.str("CX_INBOUND_ADDRESS", default="support@cxportal.localhost")
 # ESP inbound webhooks at /email/<esp>/inbound/ (django-anymail): the
-# "user:password" the ESP sends as HTTP Basic auth. Empty: they refuse
-# emails, except ESPs that sign their posts (Mailgun's signing key below).
-ANYMAIL = {
-    "WEBHOOK_SECRET": env.str("CX_INBOUND_WEBHOOK_SECRET", default=""),
-    **{
-        name: env.str(name)
-        for name in ("MAILGUN_WEBHOOK_SIGNING_KEY", "MANDRILL_WEBHOOK_KEY", "POSTAL_WEBHOOK_KEY")
-        if env.str(name, default="")
-    },
-}
+# "user:password" the ESP sends as HTTP Basic auth (CX_INBOUND_WEBHOOK_SECRET).
+# Empty: they refuse emails, except ESPs that sign their posts
+# (MAILGUN_WEBHOOK_SIGNING_KEY, MANDRILL_WEBHOOK_KEY, POSTAL_WEBHOOK_KEY).
+ANYMAIL = anymail(env)
 
-CACHES = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # The cache is an accelerator: when Redis is away, fail fast and
-            # let callers fall back instead of waiting on a dead socket.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
-        }
-        if env.bool("CX_REDIS_CACHE", default=True)
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+# In Redis (REDIS_URL, failing fast when it is away); CX_REDIS_CACHE=0: in each process's memory.
+CACHES = {"default": cache(env, redis_url=REDIS_URL)}
 
 # --- REST API -----------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        # Basic auth answering 429 while the username is locked out (django-axes).
-        "cxportal.authentication.LockoutBasicAuthentication",
-        # Integrations: "Authorization: Api-Key <key>" (feedback.IntegrationKey, made in the admin).
-        "cxportal.authentication.APIKeyAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON first (DRF's default order); nesting too deep for Python is a 400, not a 500.
-    "DEFAULT_PARSER_CLASSES": [
-        "cxportal.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"intake": env.str("CX_API_INTAKE_RATE", default="60/min")},
-    "EXCEPTION_HANDLER": "cxportal.api.exception_handler",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "CX Portal API",
-    "DESCRIPTION": "Customer feedback intake and case tracking. Integrations authenticate with an API "
-    "key made in the admin (`Authorization: Api-Key <key>`), staff with their account (Basic or "
-    "session). Case events can also be pushed to you: see the `caseEvent` webhook.",
-    "VERSION": "1",
-    # 3.1: the first version with webhooks, to describe the signed case-event webhook.
-    "OAS_VERSION": "3.1.0",
-    "WEBHOOKS": ["feedback.api.CASE_EVENT_WEBHOOK"],
-    # Cases and timeline events both have a "kind", from different choices.
-    "ENUM_NAME_OVERRIDES": {
-        "KindEnum": "feedback.models.Kind",
-        "EventKindEnum": "feedback.models.CaseEvent.Kind",
-    },
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI from the installed sidecar package: no CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
+# Authentication (session; Basic with the sign-in lockout; integrations' API
+# keys), parsers, paging and the OpenAPI description: cxportal/api_config.py.
+REST_FRAMEWORK = api_config.rest_framework(intake_rate=env.str("CX_API_INTAKE_RATE", default="60/min"))
+SPECTACULAR_SETTINGS = api_config.SPECTACULAR
 
 # --- Product settings ---------------------------------------------------------
 # Cases still `new` this long after submission are re-queued by the sweep.
@@ -590,12 +302,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # The header a TLS-terminating proxy sets, as "HEADER,value", e.g.
 # "HTTP_X_FORWARDED_PROTO,https". Only behind a proxy that always sets it.
-_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
-if _proxy_header and len(_proxy_header) != 2:
-    raise ImproperlyConfigured(
-        'SECURE_PROXY_SSL_HEADER must be "HEADER,value", e.g. "HTTP_X_FORWARDED_PROTO,https".'
-    )
-SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

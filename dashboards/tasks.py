@@ -28,7 +28,10 @@ def refresh_daily_figures(recent: int = 1) -> int:
     next run if never stored whole, else by the nightly recompute."""
     now = timezone.now()
     try:
-        return rollups.refresh(rollups.days_to_refresh(now=now, recent=recent), now=now)
+        # The lock lasts as long as this task may: killed at its hard limit, it frees itself then.
+        return rollups.refresh(
+            rollups.days_to_refresh(now=now, recent=recent), now=now, lock_for=LONG["time_limit"]
+        )
     except rollups.RefreshRunning:
         log.info("A dashboard refresh is already running; skipping this one.")
         return 0

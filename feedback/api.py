@@ -28,7 +28,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from cxportal.errors import ApplicationError
 from cxportal.parsers import SafeJSONParser
-from routing.selectors import promised_first_response_hours, sees_all_departments
+from routing.config import promised_first_response_hours
+from routing.selectors import sees_all_departments
 
 from . import api_docs as docs
 from . import services
@@ -298,7 +299,7 @@ class CustomerList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-# Listed in SPECTACULAR_SETTINGS["WEBHOOKS"]: what routing.notifiers.WebhookNotifier posts.
+# Listed in SPECTACULAR_SETTINGS["WEBHOOKS"]: what notifications.notifiers.WebhookNotifier posts.
 CASE_EVENT_WEBHOOK = OpenApiWebhook(
     name="caseEvent", decorator=extend_schema(**docs.CASE_EVENT_WEBHOOK, request=CaseEventWebhookSerializer)
 )

@@ -144,11 +144,25 @@ def customer_erase(*, customer: Customer, now: datetime | None = None) -> Custom
     return customer
 
 
-def retention_apply(*, months: int, now: datetime | None = None) -> int:
-    """Anonymise closed cases older than ``months`` months. Returns how many."""
+# Cases anonymised per transaction by the retention run.
+RETENTION_BATCH = 1000
+
+
+def retention_apply(*, months: int, now: datetime | None = None, batch_size: int = RETENTION_BATCH) -> int:
+    """Anonymise closed cases older than ``months`` months. Returns how many.
+
+    In batches, each committed: the first run on a site with years of
+    history would otherwise hold one transaction over all of them and, if
+    stopped at its time limit, undo everything every night. Stopped, it
+    keeps the batches done and the next run goes on from there.
+    """
     if months <= 0:
         return 0
     now = now or timezone.now()
     cutoff = now - timedelta(days=30 * months)
-    due = Case.objects.filter(status=Status.CLOSED, closed_at__lt=cutoff, anonymised=False)
-    return cases_anonymise(cases=due)
+    due = Case.objects.filter(status=Status.CLOSED, closed_at__lt=cutoff, anonymised=False).order_by("pk")
+    done = 0
+    # Each batch leaves ``due`` (anonymised=True), so the next read starts after it.
+    while ids := list(due.values_list("pk", flat=True)[:batch_size]):
+        done += cases_anonymise(cases=Case.objects.filter(pk__in=ids))
+    return done

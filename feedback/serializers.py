@@ -236,7 +236,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class CaseEventWebhookSerializer(serializers.Serializer):
-    """What ``routing.notifiers.WebhookNotifier`` posts for a case event."""
+    """What ``notifications.notifiers.WebhookNotifier`` posts for a case event."""
 
     event = serializers.CharField(help_text='The event, e.g. "routed", "sla_warning", "escalated".')
     key = serializers.CharField(help_text="Unique per case, event and destination: deliveries may repeat.")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 from cxportal.ratelimit import is_rate_limited
-from routing.selectors import promised_first_response
+from routing.config import promised_first_response
 
 from . import services
 from .forms import CustomerMessageForm, FeedbackForm, PreferencesForm, SurveyForm

@@ -24,10 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.models import Case, CaseEvent, Status
+from notifications.services import notification_create
 
 from .models import SLAPolicy
 from .selectors import absent_user_ids, sla_calendar
-from .services import notification_create
 from .sla import Calendar, business_time_between
 
 FIRST_RESPONSE = "first_response"

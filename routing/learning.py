@@ -27,7 +27,6 @@ from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
 
 from .models import Department, TriageVersion
-from .selectors import triage_settings
 from .triage import Example, TriageModel, examples_from, starter_corpus
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,9 @@ def live_triage() -> LiveModel | None:
     The live version number is read from the cache (one GET per case), or
     from the database when the cache is down.
     """
+    # Imported here: routing.config builds the routing set-up from this module.
+    from .config import triage_settings
+
     settings = triage_settings()
     return load_live_model(_live_version(), thresholds=settings.thresholds, fallback=settings.fallback)
 

@@ -1,18 +1,13 @@
 """Reads shared by the admin, dashboards, API and tasks."""
 
-import logging
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.cache import cache
 from django.db.models import (
     Count,
     Exists,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -20,7 +15,7 @@ from django.db.models import (
 
 from .assignment import Assignment, choose_assignee
 from .models import Absence, AssignmentMode, Department, Rule, SLAPolicy
-from .rules import Facts, RuleSet, RuleSpec
+from .rules import Facts, RuleSpec
 from .sla import Calendar
 
 if TYPE_CHECKING:
@@ -31,10 +26,6 @@ VIEW_ALL_PERMISSION = "feedback.view_all_cases"
 # previous_cases_30_days).
 HISTORY_WINDOW = timedelta(days=90)
 RECENT_HISTORY_WINDOW = timedelta(days=30)
-# Bumped (see routing.signals) whenever a rule, condition or rule action changes.
-RULESET_VERSION_KEY = "routing:ruleset-version"
-
-log = logging.getLogger(__name__)
 
 
 def sees_all_departments(user: User | AnonymousUser) -> bool:
@@ -62,45 +53,6 @@ def departments_of(user: User | AnonymousUser) -> QuerySet[Department]:
 
 def fallback_department() -> Department:
     return Department.objects.select_related("sla_policy__calendar").get(is_fallback=True)
-
-
-@dataclass(frozen=True)
-class Promise:
-    """The first-response time the customer is told, and in which hours it counts."""
-
-    hours: int
-    business_hours: bool
-
-
-def promised_first_response() -> Promise | None:
-    """What the customer is promised at intake, before routing has run.
-
-    Routing is asynchronous, so the thanks page quotes the fallback
-    department's first-response target; with a calendar on its policy the
-    hours are business hours, and the customer is told so.
-    """
-    # Read once per process and per set-up version: every acknowledgement and
-    # thanks page quotes it, and saving a department or policy bumps the version.
-    version = ruleset_version()
-    if version not in _promises:
-        department = Department.objects.filter(is_fallback=True).select_related("sla_policy").first()
-        policy = department.sla_policy if department else None
-        _promises.clear()
-        _promises[version] = (
-            Promise(hours=policy.first_response_hours, business_hours=policy.calendar_id is not None)
-            if policy
-            else None
-        )
-    return _promises[version]
-
-
-_promises: dict[str, Promise | None] = {}
-
-
-def promised_first_response_hours() -> int | None:
-    """The hours of ``promised_first_response()`` (what the API and older templates quote)."""
-    promise = promised_first_response()
-    return promise.hours if promise else None
 
 
 def sla_calendar(policy: SLAPolicy | None) -> Calendar | None:
@@ -185,115 +137,6 @@ def assignee_with_user(
         last_assigned_id=last_assigned_id if last_assigned_id is not None else department.last_assigned_id,
     )
     return assignment, users[assignment.user_id]
-
-
-def ruleset_version() -> str:
-    """A token that changes whenever the rules do, read with one cache GET.
-
-    Every worker process compares it with the token its compiled rule set
-    was built under, so an edit reaches all workers on their next case. If
-    the cache is unreachable the database answers instead: routing must not
-    fail because Redis is down.
-    """
-    try:
-        version = cache.get(RULESET_VERSION_KEY)
-        if version is None:
-            # First use, or the cache was flushed: start a new token that
-            # every process will adopt (``add`` keeps a concurrent one).
-            cache.add(RULESET_VERSION_KEY, _new_version(), timeout=None)
-            version = cache.get(RULESET_VERSION_KEY)
-    except Exception as exc:
-        # One line, not a traceback: an outage would otherwise flood the log.
-        log.warning("Cache unreachable (%s); checking the rule set version in the database.", exc)
-        version = None
-    if version is None:
-        return "db:" + ruleset_version_in_database()
-    return f"cache:{version}"
-
-
-def ruleset_version_in_database() -> str:
-    # Any save bumps updated_at, a delete changes the count.
-    stamp = Rule.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    return f"{stamp['n']}:{stamp['last'].isoformat() if stamp['last'] else ''}"
-
-
-def _new_version() -> str:
-    return uuid.uuid4().hex
-
-
-def ruleset_changed() -> None:
-    """Tell every worker process to recompile its rules on its next case.
-
-    Called by ``routing.signals`` after the change commits. A cache outage
-    is logged, not raised: the edit itself must still be saved.
-    """
-    global _bump_failing
-    try:
-        cache.set(RULESET_VERSION_KEY, _new_version(), timeout=None)
-    except Exception as exc:
-        # Say it once per outage: seeding a hundred rules must not print a hundred lines.
-        if not _bump_failing:
-            log.warning(
-                "Could not bump the rule set version (%s); workers refresh when the cache is back.", exc
-            )
-        _bump_failing = True
-    else:
-        _bump_failing = False
-
-
-_bump_failing = False
-
-
-_compiled: dict[str, RuleSet] = {}
-
-
-def active_ruleset() -> RuleSet:
-    """The enabled rules, compiled once per process and per rule-set version."""
-    version = ruleset_version()
-    ruleset = _compiled.get(version)
-    if ruleset is None:
-        _compiled.clear()
-        ruleset = _compiled[version] = RuleSet(rule_specs(Rule.objects.filter(enabled=True)))
-    return ruleset
-
-
-def forget_compiled_ruleset() -> None:
-    """Drop this process's compiled rules and routing set-up (tests simulate a fresh worker)."""
-    from .config import forget_routing_setup
-
-    _compiled.clear()
-    _triage_settings.clear()
-    _promises.clear()
-    forget_routing_setup()
-
-
-@dataclass(frozen=True)
-class TriageSettings:
-    thresholds: dict[str, float]  # department slug -> the model's least confidence to route there
-    fallback: str  # the department a case goes to when nothing else decides
-
-
-_triage_settings: dict[str, TriageSettings] = {}
-
-
-def triage_settings() -> TriageSettings:
-    """The departments' triage thresholds and the fallback, read once per process and per rule-set version.
-
-    Saving a department bumps that version (``routing.signals``), so an
-    edited threshold reaches every worker on its next case, as rules do,
-    without a query per case.
-    """
-    version = ruleset_version()
-    settings = _triage_settings.get(version)
-    if settings is None:
-        departments = list(Department.objects.values_list("slug", "triage_threshold", "is_fallback"))
-        settings = TriageSettings(
-            thresholds={slug: threshold for slug, threshold, _ in departments},
-            fallback=next((slug for slug, _, is_fallback in departments if is_fallback), ""),
-        )
-        _triage_settings.clear()
-        _triage_settings[version] = settings
-    return settings
 
 
 # Facts that cost a query of their own; read only when a rule looks at them.

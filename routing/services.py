@@ -1,26 +1,30 @@
-"""Writes of the routing side: route a case, send a notification."""
+"""Writes of the routing side: route a case, move it to another department."""
 
 import logging
-from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.mail import get_connection
-from django.db import Error as DatabaseFailure
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
+from notifications.models import Notification
+from notifications.services import (
+    notification_create,
+    notification_key,
+    notifications_queue,
+    staff_notification,
+    webhook_notification,
+)
 
 from .assignment import REASON_ROUND_ROBIN, Assignment
 from .config import Team, routing_setup
 from .learning import LiveModel
-from .models import AssignmentMode, Department, Notification, Rule
-from .notifiers import NOTIFIERS
+from .models import AssignmentMode, Department, Rule
 from .rules import Decision, Facts
 from .selectors import assignee_with_user, case_for_routing, facts_for_case
 from .sla import add_business_time
@@ -166,19 +170,14 @@ def _notifications_for_first_routing(
     with them, named by its key: no read, and one task per case fewer.
     Each webhook destination has its own task (own retries).
     """
-    from .tasks import queue, send_notifications, send_webhook
-
     emails = [staff_notification(case_id=case_id, event=event, recipient_id=pk) for pk, event in told]
     hooks = [
         webhook_notification(case_id=case_id, event=event, destination_id=destination_id)
         for event in dict.fromkeys(event for _pk, event in told)
         for destination_id in webhooks.get(event, ())
     ]
-    created = Notification.objects.bulk_create(emails + hooks)
-    acknowledgement = _notification_key(case_id, "acknowledgement", None, "customer")
-    queue(send_notifications, [n.pk for n in created[: len(emails)]], [acknowledgement])
-    for notification in created[len(emails) :]:
-        queue(send_webhook, notification.pk)
+    acknowledgement = notification_key(case_id, "acknowledgement", None, "customer")
+    notifications_queue(Notification.objects.bulk_create(emails + hooks), keys=[acknowledgement])
 
 
 def _triage(decision: Decision, facts: Facts, live: LiveModel | None) -> Triage:
@@ -296,235 +295,3 @@ def case_reroute(
         notification_create(case_id=case.pk, recipient_id=owner.pk, event="rerouted", about=event.pk)
     case.department, case.owner = department, owner
     return case
-
-
-def _notification_key(case_id: int, event: str, about: int | str | None, who: str) -> str:
-    # The key names case, event (and what it is about) and the person or destination.
-    return f"case:{case_id}:{event}:{about}:{who}" if about else f"case:{case_id}:{event}:{who}"
-
-
-def staff_notification(
-    *, case_id: int, event: str, recipient_id: int, about: int | str | None = None
-) -> Notification:
-    """An unsaved email notification to a staff member, with its unique key."""
-    return Notification(
-        key=_notification_key(case_id, event, about, f"user:{recipient_id}"),
-        case_id=case_id,
-        recipient_id=recipient_id,
-        event=event,
-        about=str(about or ""),
-        channel=Notification.Channel.EMAIL,
-    )
-
-
-def customer_notification(*, case_id: int, event: str, about: int | str | None = None) -> Notification:
-    """An unsaved email notification to the case's customer, with its unique key."""
-    return Notification(
-        key=_notification_key(case_id, event, about, "customer"),
-        case_id=case_id,
-        event=event,
-        about=str(about or ""),
-        channel=Notification.Channel.CUSTOMER_EMAIL,
-    )
-
-
-def webhook_notification(
-    *, case_id: int, event: str, destination_id: int, about: int | str | None = None
-) -> Notification:
-    """An unsaved webhook notification: one per destination, however many staff the event tells."""
-    return Notification(
-        key=_notification_key(case_id, event, about, f"webhook:{destination_id}"),
-        case_id=case_id,
-        event=event,
-        channel=Notification.Channel.WEBHOOK,
-        destination_id=destination_id,
-    )
-
-
-def notification_create(
-    *,
-    case_id: int,
-    event: str,
-    recipient_id: int | None = None,
-    about: int | str | None = None,
-    case_is_new: bool = False,
-    queue_send: bool = True,
-) -> Notification | None:
-    """Record a notification and queue its sending after commit.
-
-    ``recipient_id`` is a staff member; without it the case's customer is
-    emailed. ``about`` names the event it is about when one case can have
-    several (each reply). The key names case, event and person, so the same
-    notification can never be recorded — or sent — twice. ``case_is_new``:
-    the case was created in this transaction, so nothing can be recorded
-    for it yet and the insert needs no savepoint to survive a duplicate.
-    Without ``queue_send`` no task is queued: the caller knows who sends
-    it (the new case's acknowledgement goes with its first routing's emails).
-    """
-    from .tasks import queue, send_notification
-
-    if recipient_id:
-        unsaved = staff_notification(case_id=case_id, event=event, recipient_id=recipient_id, about=about)
-    else:
-        unsaved = customer_notification(case_id=case_id, event=event, about=about)
-    key = unsaved.key
-    if case_is_new:
-        unsaved.save(force_insert=True)
-        notification = unsaved
-    else:
-        # Insert and let the unique key refuse a second one: no SELECT first.
-        try:
-            with transaction.atomic():
-                unsaved.save(force_insert=True)
-                notification = unsaved
-        except IntegrityError:
-            if Notification.objects.filter(key=key).exists():
-                return None
-            raise
-    if queue_send:
-        queue(send_notification, notification.pk)
-    if recipient_id:
-        from .webhooks import webhook_notifications_create
-
-        # Chat tools subscribed to the event hear of it too, once per destination.
-        webhook_notifications_create(case_id=case_id, event=event, about=about)
-    return notification
-
-
-def notification_send(*, notification_id: int, now: datetime | None = None) -> bool:
-    """Send one pending email notification. Returns False if it is not ours to send."""
-    return notifications_send(notification_ids=[notification_id], now=now) == 1
-
-
-def notifications_send(
-    *, notification_ids: Sequence[int], keys: Sequence[str] = (), now: datetime | None = None
-) -> int:
-    """Send pending email notifications (one event's, one case's): returns how many this call sent.
-
-    They are named by id, or by key (``keys``; one that matches nothing is
-    no error: a case without an email address has no acknowledgement).
-
-    They are read and claimed (pending -> sending) in one transaction
-    before anything goes out, their rows locked so a second worker given
-    the same ids skips them: nothing is sent twice, and a database failure
-    up to the commit leaves them pending for the retry. The messages go
-    over one mail connection. One that fails is given back (pending) and
-    the first failure is raised once the others went out, so the task's
-    retry sends only what is still pending. Sent ones are recorded, with
-    their timeline entries, in one more transaction.
-    """
-    claimed = _claim_emails(notification_ids, keys)
-    if not claimed:
-        return 0
-    try:
-        mail = get_connection()
-        mail.open()
-    except Exception as exc:
-        _give_back([n.pk for n in claimed], error=str(exc))
-        raise
-    sent: list[Notification] = []
-    failure: Exception | None = None
-    for notification in claimed:
-        try:
-            # Claimed by _claim_emails: email channels, whose notifiers take the connection.
-            NOTIFIERS[notification.channel].notify(notification, connection=mail)  # type: ignore[call-arg]
-        except Exception as exc:
-            # Not sent: give it back so the retry (or the sweep) can try again.
-            _give_back([notification.pk], error=str(exc))
-            failure = failure or exc
-        else:
-            sent.append(notification)
-    try:
-        mail.close()
-    except Exception:
-        # The messages were accepted; a failed goodbye must not leave them "sending".
-        log.warning("Closing the mail connection failed.", exc_info=True)
-    now = now or timezone.now()
-
-    def record_sent() -> None:
-        with transaction.atomic():
-            Notification.objects.filter(pk__in=[n.pk for n in sent]).update(
-                status=Notification.Status.SENT, sent_at=now, last_error=""
-            )
-            CaseEvent.objects.bulk_create(
-                CaseEvent(
-                    case_id=n.case_id,
-                    kind=CaseEvent.Kind.NOTIFIED,
-                    at=now,
-                    text=n.recipient.email if n.recipient else "customer",
-                    data={"notification": n.key},
-                )
-                for n in sent
-            )
-
-    if sent:
-        _on_a_live_connection(record_sent)
-    if failure is not None:
-        raise failure
-    return len(sent)
-
-
-def _claim_emails(notification_ids: Sequence[int], keys: Sequence[str] = ()) -> list[Notification]:
-    """The pending email notifications among ``notification_ids`` and ``keys``, claimed for this call.
-
-    Read with all every notifier needs (case, customer, department, the
-    staff recipient's language) under a row lock that other workers skip.
-    """
-    if not notification_ids and not keys:
-        return []
-    with transaction.atomic():
-        pending = list(
-            Notification.objects.select_related(
-                "case__customer", "case__department", "recipient__cx_preference"
-            )
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                Q(pk__in=notification_ids) | Q(key__in=keys) if keys else Q(pk__in=notification_ids),
-                status=Notification.Status.PENDING,
-                channel__in=(Notification.Channel.EMAIL, Notification.Channel.CUSTOMER_EMAIL),
-            )
-            .order_by("pk")
-        )
-        if not pending:
-            return []
-        # Staff emails list the case's tags: one query for the batch (owner, watchers, people
-        # a rule notifies), read before the claim like everything else the notifiers need.
-        prefetch_related_objects([n.case for n in pending if n.channel == Notification.Channel.EMAIL], "tags")
-        claimed = Notification.objects.filter(
-            pk__in=[n.pk for n in pending], status=Notification.Status.PENDING
-        ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now())
-        if claimed != len(pending):
-            # Only where row locks do nothing (SQLite, whose writers queue instead):
-            # another worker changed one between the read and the update. Claim
-            # nothing; the task's retry reads again.
-            raise ClaimLost(f"{len(pending) - claimed} of {len(pending)} notifications claimed elsewhere")
-    return pending
-
-
-class ClaimLost(Exception):
-    """Another worker claimed part of a batch between its read and its claim."""
-
-
-def _give_back(notification_ids: list[int], *, error: str) -> None:
-    """Mark unsent notifications pending again."""
-    _on_a_live_connection(
-        lambda: Notification.objects.filter(
-            pk__in=notification_ids, status=Notification.Status.SENDING
-        ).update(status=Notification.Status.PENDING, last_error=error[:2000])
-    )
-
-
-def _on_a_live_connection(write: Callable[[], object]) -> None:
-    """Run ``write``; if the database connection failed, once more on a new one.
-
-    After a message went out (or failed to), its outcome must be recorded:
-    a connection dropped meanwhile (a restarted server, a terminated
-    backend) would otherwise leave the notification "sending" for good.
-    """
-    try:
-        write()
-    except DatabaseFailure:
-        if connection.in_atomic_block:
-            raise
-        connection.close()
-        write()

@@ -1,10 +1,14 @@
 """Keep every worker's routing set-up fresh: any change to a rule, department,
 SLA policy, calendar, tag or webhook destination bumps the version that
-``routing.config.routing_setup`` and ``routing.selectors.active_ruleset`` check."""
+``routing.config.routing_setup`` and ``routing.config.active_ruleset`` check."""
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from notifications.models import WebhookDestination
+from notifications.signals import destinations_changed
+
+from .config import ruleset_changed
 from .models import (
     BusinessCalendar,
     Department,
@@ -14,9 +18,7 @@ from .models import (
     SLAPolicy,
     SLATarget,
     Tag,
-    WebhookDestination,
 )
-from .selectors import ruleset_changed
 
 
 def rules_changed(*, action: str = "post", **kwargs) -> None:
@@ -41,3 +43,5 @@ def connect() -> None:
     for relation in (Rule.add_tags, Rule.add_watchers, Rule.notify_users):
         through = relation.through
         m2m_changed.connect(rules_changed, sender=through, dispatch_uid=f"{uid}.m2m.{through.__name__}")
+    # A destination switched on or off by an update() (no post_save): the set-up's subscriptions change.
+    destinations_changed.connect(rules_changed, dispatch_uid=f"{uid}.destinations")

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +54,9 @@ def rule_trial_start(
     *, draft: dict[str, Any], rule: Rule | None = None, days: int = 90, actor=None
 ) -> RuleTrial:
     """Record a trial of ``draft`` (a ``rule_to_dict`` dict) and queue it after commit."""
-    from .tasks import queue, run_rule_trial
+    from cxportal.tasks import queue
+
+    from .tasks import run_rule_trial
 
     if not 1 <= days <= MAX_DAYS:
         raise ApplicationError(
@@ -96,7 +99,7 @@ def rule_trial_run(*, trial_id: int, now=None, chunk_size: int = CHUNK_SIZE) -> 
     now = now or timezone.now()
     if (
         RuleTrial.objects.filter(pk=trial_id, status=RuleTrial.Status.QUEUED).update(
-            status=RuleTrial.Status.RUNNING
+            status=RuleTrial.Status.RUNNING, started_at=timezone.now()
         )
         != 1
     ):
@@ -122,23 +125,31 @@ def rule_trials_fail_stale(*, now: datetime | None = None) -> int:
 
     A trial's task is dropped if no worker starts it within the long time
     limit, and its worker is stopped at that limit. So a trial still queued
-    after one limit was never sent (the broker was down) or was dropped, and
-    one still running after two lost its worker (killed, or stopped before
-    it could say so): it would stay unfinished for ever. Neither can still
-    run: a dropped task never claims its trial, and a run that finds its
-    trial failed stops without writing.
+    one limit after it was created was never sent (the broker was down) or
+    was dropped, and one still running one limit after a worker claimed it
+    lost that worker (killed, or stopped before it could say so): it would
+    stay unfinished for ever. Neither can still run: a dropped task never
+    claims its trial, and a run that finds its trial failed stops without
+    writing. A trial claimed before claims were timed (no ``started_at``)
+    is judged from its creation, two limits.
     """
     now = now or timezone.now()
     limit = timedelta(seconds=settings.CX_TASK_TIME_LIMITS["long"]["time_limit"])
+    before = now - limit - CLOCK_SKEW
     stale = (
-        (RuleTrial.Status.QUEUED, limit, _("No worker started the trial in time; start it again.")),
-        (RuleTrial.Status.RUNNING, 2 * limit, _("The worker running the trial stopped; start it again.")),
+        (
+            Q(status=RuleTrial.Status.QUEUED, created_at__lt=before),
+            _("No worker started the trial in time; start it again."),
+        ),
+        (
+            Q(status=RuleTrial.Status.RUNNING)
+            & (Q(started_at__lt=before) | Q(started_at__isnull=True, created_at__lt=before - limit)),
+            _("The worker running the trial stopped; start it again."),
+        ),
     )
     return sum(
-        RuleTrial.objects.filter(status=status, created_at__lt=now - age - CLOCK_SKEW).update(
-            status=RuleTrial.Status.FAILED, error=error, finished_at=now
-        )
-        for status, age, error in stale
+        RuleTrial.objects.filter(lost).update(status=RuleTrial.Status.FAILED, error=error, finished_at=now)
+        for lost, error in stale
     )
 
 

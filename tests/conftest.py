@@ -9,10 +9,18 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
-from routing.models import Department
-from routing.selectors import forget_compiled_ruleset
+from routing.config import forget_compiled_ruleset
+from routing.models import Department, Tag
 
-from .factories import DepartmentFactory, SLAPolicyFactory, TagFactory, UserFactory
+from .factories import (
+    CaseFactory,
+    DepartmentFactory,
+    RuleConditionFactory,
+    RuleFactory,
+    SLAPolicyFactory,
+    TagFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +124,21 @@ def staff_permissions():
         user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
 
     return grant
+
+
+# A rule and a case it routes to logistics: what routing's and notifications' tests start from.
+@pytest.fixture
+def late_delivery_rule(organisation):
+    rule = RuleFactory(
+        name="Late delivery", order=10, set_department=organisation["logistics"], set_priority="high"
+    )
+    rule.add_tags.set(Tag.objects.filter(slug="delivery-delay"))
+    RuleConditionFactory(
+        rule=rule, group="any", field="text", operator="contains_any", value="retras*, no ha llegado"
+    )
+    return rule
+
+
+@pytest.fixture
+def late_case(late_delivery_rule):
+    return CaseFactory(subject="Pedido 12345", message="Mi pedido no ha llegado, lleva 5 días de RETRASO")

@@ -12,7 +12,8 @@ from django.utils import timezone
 from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
 from feedback.services import case_assign
-from routing.models import Notification, Tag
+from notifications.models import Notification
+from routing.models import Tag
 
 from .factories import CaseFactory, CustomerFactory
 
@@ -225,7 +226,7 @@ class TestScoping:
         Notification.objects.create(key="logistics-key", case=logistics_case, recipient=laura, event="routed")
         Notification.objects.create(key="billing-key", case=billing_case, recipient=bruno, event="routed")
 
-        response = client_for(billing_staff).get("/admin/routing/notification/")
+        response = client_for(billing_staff).get("/admin/notifications/notification/")
 
         assert [n.key for n in response.context["cl"].result_list] == ["billing-key"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("cxportal", "feedback", "routing", "dashboards")
+APPS = ("cxportal", "feedback", "routing", "notifications", "dashboards")
 
 # Every cycle that may exist, as the set of modules in it, each with a one-line
 # reason. A cycle not listed here (or a listed one that gains a member) fails.
@@ -169,6 +169,26 @@ def test_the_rules_file_format_sits_below_versions_and_the_services_that_write_r
     assert {"routing.rulefile", "routing.versions"} <= graph["routing.transfer"]
     assert not {"routing.versions", "routing.transfer"} & reachable(graph, "routing.rulefile")
     assert "routing.transfer" not in reachable(graph, "routing.versions")
+
+
+def test_notifications_sit_below_routing_and_feedback():
+    """Routing and feedback record and send messages through notifications, never the reverse.
+
+    Only its admin (the interface, which scopes the log by department) imports
+    routing; the rest reaches routing's models only through feedback's (a case
+    has a department), never its services, tasks or set-up.
+    """
+    graph = import_graph(ROOT, APPS)
+    below = [
+        name for name in graph if name.split(".")[0] == "notifications" and name != "notifications.admin"
+    ]
+
+    assert "notifications.services" in graph["routing.services"]
+    assert "notifications.services" in graph["routing.escalation"]
+    for name in below:
+        assert not {m for m in graph[name] if m.split(".")[0] == "routing"}, name
+        reached = {m for m in reachable(graph, name) if m.split(".")[0] == "routing"}
+        assert {m for m in reached if not m.startswith(("routing.models", "routing.sla"))} == set(), name
 
 
 def test_it_finds_a_cycle_through_relative_and_package_imports(tmp_path):

@@ -21,11 +21,10 @@ from cxportal.runner import (
     RestartPolicy,
     StartupError,
     Supervisor,
-    _inbound_banner,
-    _start_smtp_sink,
     exit_description,
     free_port,
 )
+from cxportal.runner.portal import _inbound_banner, _start_smtp_sink
 
 EXITS = [sys.executable, "-c", "import sys; sys.exit(3)"]
 SLEEPS = [sys.executable, "-c", "import time; time.sleep(60)"]
@@ -204,7 +203,7 @@ def test_with_a_mailbox_of_its_own_the_site_starts_no_sink(supervisor, tmp_path,
 
 
 def test_the_banner_says_where_to_write_and_how_to_try_it(tmp_path):
-    from cxportal.runner import SmtpSink
+    from cxportal.runner.portal import SmtpSink
 
     banner = _inbound_banner(
         SmtpSink(2525, tmp_path / "mailbox", "5"), PortalOptions(inbound_address="cx@shop.example"), tmp_path

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import ConnectionHandler
 
 from cxportal import celery as cxcelery
-from cxportal.settings import _database
+from cxportal.env import database as _database
 
 SETTINGS = Path(__file__).resolve().parent.parent / "cxportal" / "settings.py"
 POSTGRES = "postgres://cx:secret@db.internal:5432/cx"

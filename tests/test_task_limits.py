@@ -12,24 +12,25 @@ from django.core.exceptions import ImproperlyConfigured
 from cxportal.celery import app
 from dashboards import rollups
 from dashboards import tasks as dashboard_tasks
+from notifications import tasks as notification_tasks
 from routing import tasks as routing_tasks
 from routing.models import TriageVersion
 
 from .factories import CaseFactory
 
 SETTINGS = Path(__file__).resolve().parent.parent / "cxportal" / "settings.py"
-OUR_PACKAGES = ("cxportal.", "routing.", "feedback.", "dashboards.")
+OUR_PACKAGES = ("cxportal.", "routing.", "notifications.", "feedback.", "dashboards.")
 KINDS = {
     "short": [
         "routing.tasks.route_case",
-        "routing.tasks.send_notification",
-        "routing.tasks.send_notifications",
-        "routing.tasks.send_webhook",
+        "notifications.tasks.send_notification",
+        "notifications.tasks.send_notifications",
+        "notifications.tasks.send_webhook",
     ],
     "periodic": [
         "routing.tasks.escalate_overdue",
         "routing.tasks.sweep_unrouted",
-        "routing.tasks.sweep_notifications",
+        "notifications.tasks.sweep_notifications",
         "routing.tasks.sweep_rule_trials",
         "feedback.tasks.apply_retention",
         "feedback.tasks.forget_intake_keys",
@@ -92,7 +93,7 @@ class TestTheTasks:
 
     def test_a_webhook_times_out_before_its_task_does(self):
         # Connecting, then waiting for the answer, each up to the timeout.
-        assert routing_tasks.send_webhook.soft_time_limit > 2 * settings.CX_WEBHOOK_TIMEOUT
+        assert notification_tasks.send_webhook.soft_time_limit > 2 * settings.CX_WEBHOOK_TIMEOUT
 
     def test_a_trial_no_worker_started_within_its_limit_is_dropped(self):
         assert routing_tasks.run_rule_trial.expires == settings.CX_TASK_TIME_LIMITS["long"]["time_limit"]

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 # Only one refresh at a time: a long rebuild that read the cases earlier must
 # not write over days a quicker run has just stored from fresher data.
 LOCK_KEY = "dashboards:refresh"
+# How long the lock outlives a refresh that died without freeing it (killed,
+# its machine gone). The task passes its hard time limit instead: stopped at
+# that limit it cannot free the lock, and the next run should not wait an hour.
 LOCK_TIMEOUT = 60 * 60
 # Cases changed this long before the last refresh started are looked at
 # again: a transaction may commit a little after the time it wrote.
@@ -38,7 +41,7 @@ class RefreshRunning(Exception):
     """Another refresh holds the lock."""
 
 
-def refresh(days: Iterable[date], *, now: datetime) -> int:
+def refresh(days: Iterable[date], *, now: datetime, lock_for: float = LOCK_TIMEOUT) -> int:
     """Recompute and store the figures of ``days`` up to ``now``; later days are skipped.
 
     Today is stored as far as it has gone: its rows say when
@@ -48,14 +51,15 @@ def refresh(days: Iterable[date], *, now: datetime) -> int:
     month at a time so memory stays flat on a full rebuild. Raises
     ``RefreshRunning`` when another refresh is under way; when the cache
     that holds the lock is down, it goes ahead (the unique constraints stop
-    two writers of one day).
+    two writers of one day). ``lock_for``: seconds after which the lock
+    frees itself should this run die holding it.
     """
     today = now.astimezone(local_zone()).date()
     runs = day_runs(day for day in days if day <= today)
     if not runs:
         return 0
     try:
-        locked = cache.add(LOCK_KEY, now.isoformat(), LOCK_TIMEOUT)
+        locked = cache.add(LOCK_KEY, now.isoformat(), lock_for)
     except Exception:
         logger.warning("No cache for the refresh lock; refreshing without it.", exc_info=True)
         locked = None

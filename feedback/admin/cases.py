@@ -1,160 +1,36 @@
 """Cases in the admin: every list, page and search is scoped to the user's departments."""
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from cxportal.errors import ApplicationError
-from routing.models import Department, Priority
+from routing.models import Priority
 from routing.rules import FIELDS, OPERATORS
-from routing.selectors import departments_of, sees_all_departments, works_in_department_q
 from routing.services import case_reroute
 from routing.triage import MODEL
 
-from ..models import Case, CaseEvent, Status, SurveyResponse
-from ..selectors import cases_visible_to, overdue_q
-from ..services import case_add_note, case_assign, case_change_status, case_reply, case_take_ownership
+from ..models import Case, SurveyResponse
+from ..selectors import cases_visible_to
+from ..services import case_add_note, case_assign, case_reply
+from .case_actions import CaseActionsMixin
+from .case_filters import DepartmentFilter, OverdueFilter
+from .case_form import CaseForm
 from .case_triage import CaseTriageMixin, describe_triage
+from .inlines import CaseEventInline
 from .staff_entry import StaffEntryMixin
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
     from django_stubs_ext import StrOrPromise
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """An inline that shows rows and never adds, edits or deletes them."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class OverdueFilter(admin.SimpleListFilter):
-    title = _("overdue")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(overdue_q(now=timezone.now()))
-        if self.value() == "no":
-            return queryset.exclude(overdue_q(now=timezone.now()))
-        return queryset
-
-
-class DepartmentFilter(admin.RelatedFieldListFilter):
-    """Offers only the departments the user may see."""
-
-    def __init__(self, field, request, *args, **kwargs):
-        self.sees_all = sees_all_departments(request.user)
-        super().__init__(field, request, *args, **kwargs)
-
-    @property
-    def include_empty_choice(self):
-        # Cases without a department (not routed yet) are only for those who see all.
-        return self.sees_all
-
-    def field_choices(self, field, request, model_admin):
-        return [(d.pk, str(d)) for d in departments_of(request.user).order_by("name")]
-
-
-class CaseEventInline(ReadOnlyInline):
-    """The timeline: append-only, so nobody adds, edits or deletes a line here."""
-
-    model = CaseEvent
-    fields = ("at", "kind", "actor", "details", "is_public")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "case")
-
-    @admin.display(description=_("details"))
-    def details(self, event: CaseEvent) -> str:
-        # A case staff entered says who took it and how, in the reader's language
-        # (the stored text is the channel in the language of whoever entered it).
-        if event.kind == CaseEvent.Kind.CREATED and event.actor is not None:
-            return _("Entered by %(name)s (%(channel)s)") % {
-                "name": event.actor.get_full_name() or event.actor.get_username(),
-                "channel": event.case.get_channel_display(),
-            }
-        return event.text
-
-
-class CaseForm(forms.ModelForm):
-    reply = forms.CharField(
-        label=_("Reply to the customer"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Emailed to the customer and shown on their tracking page."),
-    )
-    note = forms.CharField(
-        label=_("Add an internal note"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Only staff see it; it is added to the timeline."),
-    )
-
-    class Meta:
-        model = Case
-        fields = ["priority", "department", "owner", "tags"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "department" in self.fields:
-            # Any department: re-routing hands the case to another team.
-            department = self.fields["department"]
-            department.queryset = Department.objects.order_by("name")
-            department.required = self.instance.department_id is not None
-            department.help_text = _("Changing it re-routes the case: the new department's owner gets it.")
-        if "owner" in self.fields:
-            # Only people who work in the case's department may own it.
-            # The current owner stays selectable so an unrelated edit never fails.
-            department_id = self.instance.department_id
-            candidates = Q(pk=self.instance.owner_id)
-            if department_id:
-                candidates |= Q(is_active=True) & works_in_department_q(department_id)
-            owner = self.fields["owner"]
-            owner.queryset = (
-                get_user_model().objects.filter(candidates).distinct().order_by("first_name", "username")
-            )
-            owner.required = department_id is not None
-
-    def clean(self):
-        cleaned = super().clean()
-        if "department" in self.changed_data:
-            if self.instance.routed_at is None:
-                self.add_error("department", _("The case has not been routed yet; try again in a moment."))
-            elif "owner" in self.changed_data:
-                # The owner list is the old department's people; the move picks the new owner.
-                self.add_error("owner", _("Change the department first, then the owner."))
-        return cleaned
-
-
 @admin.register(Case)
-class CaseAdmin(StaffEntryMixin, CaseTriageMixin, admin.ModelAdmin):
+class CaseAdmin(StaffEntryMixin, CaseTriageMixin, CaseActionsMixin, admin.ModelAdmin):
     form = CaseForm
     list_display = (
         "reference",
@@ -388,62 +264,3 @@ class CaseAdmin(StaffEntryMixin, CaseTriageMixin, admin.ModelAdmin):
         note = form.cleaned_data.get("note")
         if note:
             case_add_note(case=form.instance, text=note, actor=request.user)
-
-    # Actions: every status change goes through the services.
-
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Case], change: Callable[[Case], bool]) -> None:
-        changed = 0
-        for case in queryset:
-            try:
-                changed += bool(change(case))
-            except ApplicationError as exc:
-                messages.error(request, _("%(case)s: %(error)s") % {"case": case, "error": exc.message})
-        if changed:
-            messages.success(
-                request,
-                ngettext("%(count)d case updated.", "%(count)d cases updated.", changed) % {"count": changed},
-            )
-
-    def _change_status(self, request: HttpRequest, queryset: QuerySet[Case], status: str) -> None:
-        def change(case: Case) -> bool:
-            before = case.status
-            # Admin actions run behind admin_view: the user is a signed-in member of staff.
-            case_change_status(case=case, status=status, actor=cast("User", request.user))
-            return case.status != before
-
-        self._apply(request, queryset, change)
-
-    @admin.action(description=_("Take ownership"), permissions=["change"])
-    def take_ownership(self, request, queryset):
-        def change(case: Case) -> bool:
-            before = case.owner_id
-            case_take_ownership(case=case, user=request.user)
-            return case.owner_id != before
-
-        self._apply(request, queryset, change)
-
-    @admin.action(description=_("Mark in progress"), permissions=["change"])
-    def mark_in_progress(self, request, queryset):
-        self._change_status(request, queryset, Status.IN_PROGRESS)
-
-    @admin.action(description=_("Mark waiting on customer"), permissions=["change"])
-    def mark_waiting(self, request, queryset):
-        self._change_status(request, queryset, Status.WAITING)
-
-    @admin.action(description=_("Mark resolved"), permissions=["change"])
-    def mark_resolved(self, request, queryset):
-        self._change_status(request, queryset, Status.RESOLVED)
-
-    @admin.action(description=_("Close"), permissions=["change"])
-    def close(self, request, queryset):
-        self._change_status(request, queryset, Status.CLOSED)
-
-    @admin.action(description=_("Reopen"), permissions=["change"])
-    def reopen(self, request, queryset):
-        def change(case: Case) -> bool:
-            if case.is_open:
-                raise ApplicationError(_("Only resolved or closed cases can be reopened."), code="not_closed")
-            case_change_status(case=case, status=Status.IN_PROGRESS, actor=request.user)
-            return True
-
-        self._apply(request, queryset, change)

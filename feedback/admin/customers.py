@@ -8,15 +8,12 @@ reachable at all (``customers_visible_to``).
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,51 +21,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from cxportal.errors import ApplicationError
 
 from ..forms import clean_phone_number
 from ..identity import (
-    customers_merge,
     identities_sync,
     identity_remove,
     is_own_contact,
-    merge_preview,
     normalise_email,
 )
-from ..models import Case, ConsentChannel, Customer, CustomerIdentity, CustomerMerge
-from ..privacy import customer_erase, customer_export
-from ..selectors import cases_visible_to, current_consents, customers_visible_to
-from .cases import ReadOnlyInline
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
-
-class CustomerCaseInline(ReadOnlyInline):
-    """The customer's cases this user may see, across channels, with their survey answers."""
-
-    model = Case
-    fields = ("case_reference", "channel", "kind", "status", "department", "created_at", "survey_answers")
-    readonly_fields = fields
-    verbose_name_plural = _("cases")
-
-    def get_queryset(self, request):
-        return cases_visible_to(request.user).select_related("department", "survey").order_by("-created_at")
-
-    @admin.display(description=_("reference"))
-    def case_reference(self, case: Case) -> SafeString:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:feedback_case_change", args=[case.pk]), case.reference
-        )
-
-    @admin.display(description=_("survey"))
-    def survey_answers(self, case: Case) -> str:
-        survey = getattr(case, "survey", None)  # the reverse one-to-one raises when there is none
-        if survey is None:
-            return "—"
-        return f"CSAT {survey.csat} / 5 · NPS {survey.nps} / 10 · CES {survey.ces} / 7"
+from ..models import ConsentChannel, Customer, CustomerIdentity, CustomerMerge
+from ..selectors import current_consents, customers_visible_to
+from .customer_actions import CustomerActionsMixin, moved_text
+from .inlines import CustomerCaseInline
 
 
 def _table(headers: tuple, rows: Iterable[tuple]) -> SafeString | str:
@@ -110,18 +76,6 @@ def merged_customer(merge: CustomerMerge) -> str:
     return " · ".join(filter(None, contacts)) or f"#{merge.source_id}"
 
 
-def moved_text(counts: dict) -> str:
-    """``{"cases": 2, "consents": 1, ...}`` in words, for the merge pages."""
-    labels = {
-        "cases": _("cases"),
-        "consents": _("consents"),
-        "surveys": _("survey responses"),
-        "identities": _("emails, phones and numbers"),
-        "merges": _("earlier merges"),
-    }
-    return " · ".join(f"{labels[key]}: {counts.get(key, 0)}" for key in labels if key in counts)
-
-
 class CustomerForm(forms.ModelForm):
     """Contacts as identities store them, so an edited contact matches the next message."""
 
@@ -137,7 +91,7 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CustomerActionsMixin, admin.ModelAdmin):
     form = CustomerForm
     list_display = ("name", "email", "phone", "customer_number", "segment", "language", "created_at")
     search_fields = ("name", "email", "phone", "customer_number")
@@ -178,15 +132,6 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # their cases keep them; nothing may be lost
-
-    def has_export_permission(self, request) -> bool:
-        return request.user.has_perm("feedback.export_customer")
-
-    def has_erase_permission(self, request) -> bool:
-        return request.user.has_perm("feedback.erase_customer")
-
-    def has_merge_permission(self, request) -> bool:
-        return request.user.has_perm("feedback.merge_customer")
 
     @admin.display(description=_("consent now"))
     def consents_now(self, customer: Customer) -> SafeString:
@@ -277,93 +222,3 @@ class CustomerAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # A contact staff typed is matched like one the customer gave.
         identities_sync(customer=obj)
-
-    @admin.action(description=_("Export everything about them (JSON)"), permissions=["export"])
-    def export_json(self, request, queryset):
-        data = [customer_export(customer=customer) for customer in queryset]
-        response = JsonResponse(data, safe=False, json_dumps_params={"ensure_ascii": False, "indent": 2})
-        response["Content-Disposition"] = 'attachment; filename="customers.json"'
-        return response
-
-    def _confirmation(
-        self, request: HttpRequest, template: str, title: "StrOrPromise", **context
-    ) -> TemplateResponse:
-        """A page that shows what an irreversible action will do and asks first."""
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            **context,
-        }
-        return TemplateResponse(request, f"admin/feedback/customer/{template}", context)
-
-    @admin.action(description=_("Erase their personal data (keeps statistics)"), permissions=["erase"])
-    def erase(self, request, queryset):
-        if request.POST.get("confirm") != "yes":
-            # Erasure cannot be undone: show what will go and ask first.
-            return self._confirmation(
-                request, "erase_confirmation.html", _("Erase personal data?"), customers=queryset
-            )
-        erased = 0
-        for customer in queryset.filter(erased_at__isnull=True):
-            customer_erase(customer=customer)
-            erased += 1
-        messages.success(
-            request,
-            ngettext("%(count)d customer erased.", "%(count)d customers erased.", erased) % {"count": erased},
-        )
-
-    @admin.action(description=_("Merge into one customer"), permissions=["merge"])
-    def merge(self, request, queryset) -> HttpResponse | None:
-        customers = list(queryset.order_by("created_at", "pk"))
-        if len(customers) < 2:
-            messages.error(request, _("Select at least two customers to merge."))
-            return None
-        if request.POST.get("confirm") != "yes":
-            # A merge cannot be undone: for each choice of the one to keep, say what would move.
-            identities = _identities_by_customer(customers)
-            try:
-                choices = [
-                    (
-                        customer,
-                        moved_text(
-                            merge_preview(target=customer, sources=[c for c in customers if c != customer])
-                        ),
-                        identities[customer.pk],
-                    )
-                    for customer in customers
-                ]
-            except ApplicationError as exc:  # an erased customer among them
-                messages.error(request, exc.message)
-                return None
-            return self._confirmation(
-                request, "merge_confirmation.html", _("Merge customers?"), choices=choices
-            )
-        target = next((c for c in customers if str(c.pk) == request.POST.get("target")), None)
-        if target is None:
-            messages.error(request, _("Choose the customer to keep."))
-            return None
-        sources = [customer for customer in customers if customer != target]
-        try:
-            customers_merge(target=target, sources=sources, actor=request.user)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-            return None
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d customer merged into “%(customer)s”.",
-                "%(count)d customers merged into “%(customer)s”.",
-                len(sources),
-            )
-            % {"count": len(sources), "customer": target},
-        )
-        return redirect("admin:feedback_customer_change", target.pk)
-
-
-def _identities_by_customer(customers: list[Customer]) -> dict[int, list[CustomerIdentity]]:
-    found: dict[int, list[CustomerIdentity]] = {customer.pk: [] for customer in customers}
-    for identity in CustomerIdentity.objects.filter(customer__in=customers):
-        found[identity.customer_id].append(identity)
-    return found

@@ -36,19 +36,8 @@ worked), so importing the same or an overlapping file again skips the rows
 already there. See ``docs/import-sample.csv``.
 """
 
-from .rows import (
-    CASE_COLUMNS,
-    COLUMNS,
-    CUSTOMER_COLUMNS,
-    HISTORY_COLUMNS,
-    FileError,
-    Report,
-    Row,
-    case_import_rows,
-    max_upload_bytes,
-    row_clean,
-    row_fingerprint,
-)
+from .csvfile import CASE_COLUMNS, COLUMNS, CUSTOMER_COLUMNS, HISTORY_COLUMNS, FileError, max_upload_bytes
+from .rows import Report, Row, case_import_rows, row_clean, row_fingerprint
 from .services import (
     BATCH_SIZE,
     SOURCE,

@@ -1,18 +1,16 @@
-"""Reading and checking an import file: columns, decoding, the header, each row.
+"""Checking an import file's rows: each line's values, the history columns, the error report.
 
-The CSV format is documented on the package (``feedback/imports/__init__.py``).
+The CSV format is documented on the package (``feedback/imports/__init__.py``);
+reading the file itself is ``csvfile``'s job.
 """
 
-import csv
 import hashlib
-import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -28,31 +26,13 @@ from ..identity import normalise_email, normalise_phone
 from ..limits import column_length, validate_intake_date
 from ..models import Case, CaseImport, Channel, Customer, Kind, Status
 from ..serializers import CaseIntakeSerializer, IntakeCustomerSerializer
+from .csvfile import CASE_COLUMNS, CUSTOMER_COLUMNS, HISTORY_COLUMNS, FileError, file_lines
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-CUSTOMER_COLUMNS = ("name", "email", "phone", "customer_number")
-CASE_COLUMNS = (
-    "kind",
-    "channel",
-    "language",
-    "subject",
-    "message",
-    "order_reference",
-    "order_date",
-    "promised_delivery_date",
-    "product",
-    "store",
-)
-HISTORY_COLUMNS = ("status", "department", "owner", "tags", "resolved_at", "closed_at")
-COLUMNS = ("external_id", "created_at", *CUSTOMER_COLUMNS, *CASE_COLUMNS, *HISTORY_COLUMNS)
 # A report longer than this is read by nobody; the rest are only counted.
 MAX_ERRORS = 1000
-
-
-def max_upload_bytes() -> int:
-    return settings.CX_IMPORT_MAX_MB * 1024 * 1024
 
 
 class _RowCustomerSerializer(IntakeCustomerSerializer):
@@ -93,14 +73,6 @@ class Row:
     tags: list[Tag] = field(default_factory=list)
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
-
-
-class FileError(Exception):
-    """The file cannot be read on (not UTF-8, not CSV, a bad header)."""
-
-    def __init__(self, line: int, message: str, field: str = ""):
-        super().__init__(message)
-        self.line, self.message, self.field = line, message, field
 
 
 class Report:
@@ -146,60 +118,6 @@ class _Lookups:
                 get_user_model().objects.filter(works_in_department_q(department.pk), pk=user.pk).exists()
             )
         return self._works[key]
-
-
-def _lines(case_import: CaseImport) -> Iterator[tuple[int, dict[str, str]]]:
-    """``(line number, values by column)`` for each non-blank row; the header is line 1."""
-    line = 1
-    with case_import.file.open("rb") as raw:
-        text = _decoded(raw)
-        try:
-            header_line = next(text, "")
-            # The header holds only column names: whichever separator it uses more is the delimiter.
-            delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-            reader = csv.reader(itertools.chain([header_line], text), delimiter=delimiter)
-            header = [name.strip().lower() for name in next(reader, [])]
-            _check_header(header)
-            line = reader.line_num + 1
-            for cells in reader:
-                if any(cell.strip() for cell in cells):
-                    if len(cells) != len(header):
-                        raise FileError(
-                            line,
-                            _("This line has %(found)d values; the header has %(expected)d.")
-                            % {"found": len(cells), "expected": len(header)},
-                        )
-                    yield line, dict(zip(header, cells, strict=True))
-                line = reader.line_num + 1
-        except csv.Error as exc:
-            raise FileError(line, _("This line is not valid CSV: %(error)s") % {"error": exc}) from None
-
-
-def _decoded(raw: IO[bytes]) -> Iterator[str]:
-    """The file's lines as text, decoded one by one so an error names its line."""
-    for number, data in enumerate(raw, start=1):
-        try:
-            text = data.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise FileError(number, _("This line is not UTF-8 text.")) from None
-        # PostgreSQL takes no NUL in text or jsonb: not in a lookup, a case or the report.
-        if "\x00" in text:
-            raise FileError(number, _("The file contains a NUL character."))
-        yield text
-
-
-def _check_header(header: list[str]) -> None:
-    unknown = [name for name in header if name not in COLUMNS]
-    if unknown:
-        raise FileError(1, _("Unknown columns: %(names)s.") % {"names": ", ".join(unknown)})
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise FileError(1, _("Columns given twice: %(names)s.") % {"names": ", ".join(repeated)})
-    missing = [name for name in ("created_at", "message") if name not in header]
-    if "email" not in header and "phone" not in header:
-        missing.append("email / phone")
-    if missing:
-        raise FileError(1, _("Missing columns: %(names)s.") % {"names": ", ".join(missing)})
 
 
 def _moment(value: str) -> datetime | None:
@@ -363,7 +281,7 @@ def case_import_rows(
     now = now or timezone.now()
     lookups = lookups or _Lookups()
     seen: dict[str, int] = {}
-    for line, values in _lines(case_import):
+    for line, values in file_lines(case_import):
         row, errors = row_clean(line, values, mode=case_import.mode, lookups=lookups, now=now)
         if row is not None and values.get("external_id", "").strip():
             first = seen.setdefault(row.external_id, line)

@@ -15,14 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cxportal.errors import ApplicationError
-from routing.tasks import queue
+from cxportal.tasks import queue
 
 from ..identity import customer_resolve
 from ..limits import column_length
 from ..models import Case, CaseEvent, CaseImport, Status
 from ..services import case_create
 from ..tasks import run_case_import
-from .rows import CUSTOMER_COLUMNS, FileError, Report, Row, case_import_rows, max_upload_bytes
+from .csvfile import CUSTOMER_COLUMNS, FileError, max_upload_bytes
+from .rows import Report, Row, case_import_rows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -1,4 +1,4 @@
-"""Configuration in the admin: departments, SLA policies, tags, rules, and the notification log.
+"""Configuration in the admin: departments, SLA policies, tags and rules (the notification log and webhooks: ``notifications.admin``).
 
 A rule is checked by the engine itself (``routing.rules``) before it is
 saved, so an invalid rule is refused here with the engine's own message and
@@ -8,4 +8,4 @@ triage model's versions can be compared, rolled back and retrained
 (``triage``).
 """
 
-from . import config, rules, triage, webhooks  # noqa: F401  (importing registers the admins)
+from . import config, rules, triage  # noqa: F401  (importing registers the admins)

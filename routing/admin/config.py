@@ -1,25 +1,18 @@
-"""Departments, SLA policies, business-hours calendars, absences, tags and the notification log."""
+"""Departments, SLA policies, business-hours calendars, absences and tags."""
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-
-from feedback.selectors import cases_visible_to
 
 from ..models import (
     Absence,
     BusinessCalendar,
     Department,
     Holiday,
-    Notification,
     SLAPolicy,
     SLATarget,
-    StaffPreference,
     Tag,
 )
-from ..selectors import sees_all_departments
 
 
 @admin.register(Department)
@@ -94,43 +87,3 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ("slug", "name")
     search_fields = ("slug", "name")
     prepopulated_fields = {"slug": ("name",)}
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """A read-only log of what was sent to whom."""
-
-    list_display = ("key", "case", "recipient", "event", "status", "attempts", "created_at", "sent_at")
-    list_filter = ("status", "event", "channel")
-    list_select_related = ("case", "recipient")
-    search_fields = ("key", "case__reference")
-    date_hierarchy = "created_at"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if sees_all_departments(request.user):
-            return queryset
-        return queryset.filter(case__in=cases_visible_to(request.user).values("pk"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class StaffPreferenceInline(admin.StackedInline):
-    model = StaffPreference
-    can_delete = False
-
-
-# Staff choose their email language on their user page.
-admin.site.unregister(get_user_model())
-
-
-@admin.register(get_user_model())
-class CXUserAdmin(UserAdmin):
-    inlines = [*UserAdmin.inlines, StaffPreferenceInline]

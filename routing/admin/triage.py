@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cxportal.errors import ApplicationError
+from cxportal.tasks import queue
 
 from ..learning import triage_promote
 from ..models import TriageVersion
 from ..selectors import sees_all_departments
-from ..tasks import queue, retrain_triage
+from ..tasks import retrain_triage
 from ..triage_compare import MAX_CASES, triage_compare
 
 

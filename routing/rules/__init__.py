@@ -6,8 +6,9 @@ rules.evaluate(Facts(message="Mi pedido lleva 5 días de RETRASO")).department  
 """
 
 from .conditions import FIELDS, OPERATORS, OPERATORS_BY_TYPE, RuleError, compile_condition
-from .engine import Decision, Facts, RuleSet, RuleSpec, validate_rule
+from .engine import RuleSet, validate_rule
 from .text import normalize, tokenize
+from .types import Decision, Facts, RuleSpec
 
 __all__ = [
     "FIELDS",

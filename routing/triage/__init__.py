@@ -7,7 +7,8 @@ combine(ruleset.evaluate(facts), prediction, fallback="customer-service")  # rul
 
 from .corpus import starter_corpus
 from .hybrid import FALLBACK, MODEL, RULE, Triage, combine
-from .model import Example, Prediction, TriageModel, examples_from
+from .model import TriageModel
+from .types import Example, Prediction, examples_from
 
 __all__ = [
     "FALLBACK",

@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
@@ -162,6 +163,21 @@ def test_one_refresh_at_a_time(logistics):
 
     assert refresh_daily_figures.delay().get() == 4  # three days ago to today
     assert cache.get(rollups.LOCK_KEY) is None  # released
+
+
+@pytest.mark.django_db
+def test_the_tasks_lock_frees_itself_when_the_task_would_have_been_killed(logistics, settings):
+    """A refresh killed at its hard limit cannot free its lock: it must not block the next runs for an hour."""
+    from django.core.cache import cache
+
+    CaseFactory(department=logistics, created_at=timezone.now() - D)
+    with mock.patch.object(cache, "add", wraps=cache.add) as add:
+        refresh_daily_figures.delay().get()
+
+    ((_key, _value, timeout),) = [
+        call.args for call in add.call_args_list if call.args[0] == rollups.LOCK_KEY
+    ]
+    assert timeout == settings.CX_TASK_TIME_LIMITS["long"]["time_limit"] < rollups.LOCK_TIMEOUT
 
 
 @pytest.mark.django_db

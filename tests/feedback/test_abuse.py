@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from feedback.models import Case, CaseEvent, Status
-from routing.models import Notification
+from notifications.models import Notification
 
 from ..factories import CaseFactory
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from feedback import services
 from feedback.models import Case, IntakeKey
+from feedback.services import idempotency
 from feedback.tasks import forget_intake_keys
 
 from ..factories import UserFactory
@@ -110,7 +110,7 @@ def test_an_invalid_body_stores_no_key_so_a_corrected_retry_goes_through(chatbot
 def test_two_retries_racing_each_other_make_one_case(chatbot, organisation, monkeypatch):
     """Both requests pass the look-up before either has stored its key."""
     both_looked = threading.Barrier(2, timeout=10)
-    look_up = services._case_for_intake_key
+    look_up = idempotency._case_for_intake_key
     calls = []
 
     def look_up_then_wait_for_the_other(**kwargs):
@@ -120,7 +120,7 @@ def test_two_retries_racing_each_other_make_one_case(chatbot, organisation, monk
             both_looked.wait()
         return found
 
-    monkeypatch.setattr(services, "_case_for_intake_key", look_up_then_wait_for_the_other)
+    monkeypatch.setattr(idempotency, "_case_for_intake_key", look_up_then_wait_for_the_other)
     answers = []
 
     def submit():

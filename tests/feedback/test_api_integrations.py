@@ -10,8 +10,8 @@ from django.db import connection
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
-from feedback import services
 from feedback.models import Case, CaseEvent, IntakeKey, Status
+from feedback.services import idempotency
 
 from ..factories import CaseFactory, CustomerFactory, UserFactory
 from .test_api import CASES, detail_url, intake
@@ -151,7 +151,7 @@ class TestExternalIds:
     def test_two_requests_racing_with_one_external_id_make_one_case(self, app, organisation, monkeypatch):
         """Both pass the look-up before either has stored its case: the constraint decides."""
         both_looked = threading.Barrier(2, timeout=10)
-        look_up = services._refuse_duplicate_external_id
+        look_up = idempotency._refuse_duplicate_external_id
         calls = []
 
         def look_up_then_wait_for_the_other(**kwargs):
@@ -160,7 +160,7 @@ class TestExternalIds:
             if len(calls) <= 2:  # the first look-ups, not the loser's second one
                 both_looked.wait()
 
-        monkeypatch.setattr(services, "_refuse_duplicate_external_id", look_up_then_wait_for_the_other)
+        monkeypatch.setattr(idempotency, "_refuse_duplicate_external_id", look_up_then_wait_for_the_other)
         answers = []
 
         def submit(subject: str):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from feedback.models import Status
 from feedback.services import case_change_status, case_customer_message, case_reply
-from routing.models import Notification
+from notifications.models import Notification
 
 from ..factories import CaseFactory, CustomerFactory
 
@@ -120,13 +120,14 @@ class TestAcknowledgementTiming:
     def test_if_routing_is_held_up_the_sweep_sends_it(
         self, client, organisation, django_capture_on_commit_callbacks
     ):
+        from notifications import tasks as notification_tasks
         from routing import tasks
 
         with mock.patch.object(tasks.route_case, "delay"), django_capture_on_commit_callbacks(execute=True):
             client.post("/feedback/new/", VALID)
         Notification.objects.update(created_at=timezone.now() - timedelta(minutes=5))
 
-        assert tasks.sweep_notifications() == 1
+        assert notification_tasks.sweep_notifications() == 1
 
         assert len(emails_to("ana@example.com")) == 1
         assert Notification.objects.get(event="acknowledgement").status == Notification.Status.SENT

@@ -18,7 +18,7 @@ from feedback import imports
 from feedback.imports import case_import_check, case_import_create, case_import_run, case_import_start
 from feedback.models import Case, CaseEvent, CaseImport, Customer, Status
 from feedback.tasks import requeue_case_imports, run_case_import
-from routing.models import Notification
+from notifications.models import Notification
 
 from ..factories import CustomerFactory, DepartmentFactory, TagFactory, UserFactory
 

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
 
-from cxportal.settings import _mailbox
+from cxportal.env import mailbox as _mailbox
 from feedback import tasks
 from feedback.forms import FeedbackForm
 from feedback.inbound.mailboxes import MailboxConfig
@@ -708,7 +708,7 @@ def test_without_a_webhook_secret_the_basic_auth_webhooks_take_no_email(client, 
 
 
 def test_a_burst_of_replies_is_all_kept_but_the_owner_is_not_emailed_for_each(open_case, laura, settings):
-    from routing.models import Notification
+    from notifications.models import Notification
 
     settings.CX_REPLIES_PER_HOUR = 2
     Case.objects.filter(pk=open_case.pk).update(owner=laura)

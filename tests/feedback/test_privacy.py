@@ -2,14 +2,17 @@
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from feedback import privacy
 from feedback.models import Case, CaseEvent, Consent, Customer, Status, SurveyResponse
 from feedback.privacy import customer_erase, customer_export, retention_apply
 from feedback.services import case_customer_message, consent_update
@@ -94,6 +97,29 @@ def test_retention_anonymises_only_closed_cases_older_than_the_period(organisati
     assert Case.objects.get(pk=recent.pk).message == "reciente"
     assert Case.objects.get(pk=open_old.pk).message == "abierto"
     assert retention_apply(months=0, now=now) == 0
+
+
+def test_retention_commits_batch_by_batch_so_a_stopped_run_keeps_what_it_did(organisation):
+    now = timezone.now()
+    cases = [CaseFactory(status=Status.CLOSED, closed_at=now - timedelta(days=400)) for _ in range(3)]
+    real = privacy.cases_anonymise
+    calls = []
+
+    def stopped_on_the_third_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise SoftTimeLimitExceeded
+        return real(**kwargs)
+
+    with (
+        mock.patch.object(privacy, "cases_anonymise", side_effect=stopped_on_the_third_batch),
+        pytest.raises(SoftTimeLimitExceeded),
+    ):
+        retention_apply(months=12, now=now, batch_size=1)
+
+    assert Case.objects.filter(pk__in=[c.pk for c in cases], anonymised=True).count() == 2
+    assert retention_apply(months=12, now=now, batch_size=1) == 1  # the next run goes on
+    assert not Case.objects.filter(anonymised=False).exists()
 
 
 def test_admin_export_downloads_json_for_permitted_staff(admin_client, customer):

@@ -16,6 +16,7 @@ from feedback.services import (
     case_create,
     case_take_ownership,
 )
+from notifications import tasks as notification_tasks
 from routing import tasks
 
 from ..factories import CaseFactory, CustomerFactory
@@ -72,7 +73,7 @@ class TestCaseCreate:
     def test_routing_is_queued_only_after_commit(self, db, django_capture_on_commit_callbacks):
         with (
             mock.patch.object(tasks.route_case, "delay") as delay,
-            mock.patch.object(tasks.send_notification, "delay"),
+            mock.patch.object(notification_tasks.send_notification, "delay"),
         ):
             with django_capture_on_commit_callbacks() as callbacks:
                 case = submit()

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from feedback.models import Case, Status
+from routing.config import active_ruleset
 from routing.models import Department, Priority, Tag
-from routing.selectors import active_ruleset, facts_for_case, fallback_department
+from routing.selectors import facts_for_case, fallback_department
 
 
 @contextmanager

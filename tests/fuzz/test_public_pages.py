@@ -24,7 +24,7 @@ from feedback.limits import ORDER_DATE_YEARS_BACK
 from feedback.models import Attachment, Case, CaseEvent, Kind, Status, SurveyResponse
 from feedback.selectors import current_consents
 from feedback.services import case_change_status, survey_submit
-from routing.models import Notification
+from notifications.models import Notification
 
 from ..factories import CaseFactory, CustomerFactory, email_of_length
 from .properties import assert_routed_as_the_rules_decide, rolled_back

@@ -11,7 +11,7 @@ from email.parser import BytesParser
 
 import pytest
 
-from cxportal.settings import _mailbox
+from cxportal.env import mailbox as _mailbox
 from feedback import tasks
 from feedback.inbound import mailboxes
 from feedback.inbound.mailboxes import ImapReader

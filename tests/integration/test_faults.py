@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback.models import Case, Status
-from routing.models import Notification
+from notifications.models import Notification
 from routing.tasks import sweep_notifications, sweep_unrouted
 
 from .parts import (

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cxportal.settings import _mailbox
+from cxportal.env import mailbox as _mailbox
 from feedback import tasks
 from feedback.models import Case, Customer, InboundEmail, IntegrationKey
 

@@ -23,7 +23,7 @@ from django.db import connection
 
 from cxportal.runner import free_port, http_ok
 from feedback.models import Case, Status
-from routing.models import Notification
+from notifications.models import Notification
 
 from .parts import BASE_DIR, RedisServer, database_url, read_emails, wait_for, wait_until_drained
 from .processes import descendants, nothing_left_running

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cxportal.runner import free_port
 from feedback.models import Case, Status
-from routing.models import Notification
+from notifications.models import Notification
 from routing.tasks import route_case, send_notification, sweep_unrouted
 
 from .fixtures import REPORT

@@ -191,7 +191,7 @@ def routings(database: Path) -> dict[str, tuple[str, int, int]]:
     with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
         rows = db.execute(
             "SELECT c.reference, c.channel, c.routing_attempts,"
-            " (SELECT COUNT(*) FROM routing_notification n WHERE n.case_id = c.id AND n.event = 'routed')"
+            " (SELECT COUNT(*) FROM notifications_notification n WHERE n.case_id = c.id AND n.event = 'routed')"
             " FROM feedback_case c"
         ).fetchall()
     return {reference: tuple(rest) for reference, *rest in rows}

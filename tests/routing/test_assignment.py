@@ -7,6 +7,7 @@ import pytest
 from django.utils import translation
 
 from feedback.models import CaseEvent, Status
+from notifications.models import Notification
 from routing.assignment import (
     LEAST_OPEN,
     OWNER,
@@ -19,7 +20,7 @@ from routing.assignment import (
     Assignment,
     choose_assignee,
 )
-from routing.models import Absence, AssignmentMode, BusinessCalendar, Holiday, Notification, Tag
+from routing.models import Absence, AssignmentMode, BusinessCalendar, Holiday, Tag
 from routing.selectors import absent_user_ids
 from routing.services import case_route
 

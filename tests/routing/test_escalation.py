@@ -10,9 +10,9 @@ from django.core import mail
 from django.utils import timezone
 
 from feedback.models import Case, CaseEvent, Status
+from notifications.models import Notification
 from routing import tasks
 from routing.escalation import escalate_overdue
-from routing.models import Notification
 
 from ..factories import CaseFactory
 
@@ -161,7 +161,7 @@ def test_it_is_scheduled_every_minute_on_the_periodic_queue(settings):
     assert entry["task"] == "routing.tasks.escalate_overdue"
     assert entry["schedule"] == timedelta(minutes=1)
     assert settings.CELERY_TASK_ROUTES["routing.tasks.escalate_overdue"] == {"queue": "periodic"}
-    assert settings.CELERY_TASK_ROUTES["routing.tasks.send_webhook"] == {"queue": "notifications"}
+    assert settings.CELERY_TASK_ROUTES["notifications.tasks.send_webhook"] == {"queue": "notifications"}
 
 
 def test_when_the_backup_holds_the_case_the_first_step_goes_to_the_owner(case, run, laura, luis):

@@ -3,8 +3,8 @@
 import pytest
 from django.core import mail
 
+from routing.config import Promise, promised_first_response, promised_first_response_hours
 from routing.models import BusinessCalendar
-from routing.selectors import Promise, promised_first_response, promised_first_response_hours
 
 VALID = {
     "kind": "complaint",

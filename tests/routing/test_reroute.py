@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent, Status
-from routing.models import Absence, Notification
+from notifications.models import Notification
+from routing.models import Absence
 from routing.services import case_reroute
 
 from ..factories import CaseFactory

@@ -12,18 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.services import case_create
-from routing.models import (
-    Absence,
-    BusinessCalendar,
-    Holiday,
-    Notification,
-    SLATarget,
-    Tag,
-    WebhookDestination,
-)
-from routing.selectors import case_for_routing, facts_for_case, forget_compiled_ruleset
+from notifications.delivery import notification_failed
+from notifications.models import Notification, WebhookDestination
+from routing.config import forget_compiled_ruleset
+from routing.models import Absence, BusinessCalendar, Holiday, SLATarget, Tag
+from routing.selectors import case_for_routing, facts_for_case
 from routing.services import case_route
-from routing.webhooks import webhook_failed
 
 from ..factories import CaseFactory, RuleConditionFactory, RuleFactory
 
@@ -165,7 +159,7 @@ class TestAWarmWorkerSeesEdits:
 
         # Switched off by failures (an update(), not a save()).
         settings.CX_WEBHOOK_DISABLE_AFTER = 1
-        webhook_failed(
+        notification_failed(
             notification_id=Notification.objects.get(case=case, channel=Notification.Channel.WEBHOOK).pk,
             error="410 Gone",
         )

@@ -15,8 +15,9 @@ from django.utils.translation import gettext
 
 from cxportal.errors import ApplicationError
 from feedback.models import Case, CaseEvent
+from notifications.models import Notification
 from routing import whatif
-from routing.models import Notification, Priority, Rule, RuleTrial
+from routing.models import Priority, Rule, RuleTrial
 from routing.rulefile import rule_to_dict
 from routing.tasks import run_rule_trial
 from routing.whatif import rule_trial_run, rule_trial_start, rule_trials_fail_stale
@@ -277,6 +278,29 @@ class TestLostTrials:
         recent.refresh_from_db()
         assert recent.status == RuleTrial.Status.RUNNING
         assert recent.error == ""
+
+    def test_a_trial_is_judged_from_when_its_worker_claimed_it(self, refunds, cases, limit):
+        """Waiting in the queue does not count against the run: one limit after the claim, not two."""
+        lost = self.trial(refunds, RuleTrial.Status.RUNNING, limit + timedelta(minutes=3))
+        RuleTrial.objects.filter(pk=lost.pk).update(started_at=timezone.now() - limit - timedelta(minutes=2))
+        waited = self.trial(refunds, RuleTrial.Status.RUNNING, limit + timedelta(minutes=3))
+        RuleTrial.objects.filter(pk=waited.pk).update(started_at=timezone.now() - timedelta(minutes=1))
+
+        assert rule_trials_fail_stale() == 1
+
+        lost.refresh_from_db()
+        assert lost.status == RuleTrial.Status.FAILED
+        waited.refresh_from_db()
+        assert waited.status == RuleTrial.Status.RUNNING
+
+    def test_a_run_says_when_it_claimed_its_trial(self, refunds, cases):
+        trial = trial_of(refunds)
+        before = timezone.now()
+
+        rule_trial_run(trial_id=trial.pk)
+
+        trial.refresh_from_db()
+        assert before <= trial.started_at <= trial.finished_at
 
     def test_a_trial_no_worker_started_is_marked_failed_and_its_late_task_does_nothing(
         self, refunds, cases, limit

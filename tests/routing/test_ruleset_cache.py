@@ -5,10 +5,15 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
-from routing import selectors
+from routing.config import (
+    RULESET_VERSION_KEY,
+    active_ruleset,
+    forget_compiled_ruleset,
+    ruleset,
+    ruleset_changed,
+)
 from routing.models import Tag
 from routing.rules import Facts
-from routing.selectors import RULESET_VERSION_KEY, active_ruleset, forget_compiled_ruleset, ruleset_changed
 
 from ..factories import RuleConditionFactory, RuleFactory, TagFactory
 
@@ -94,14 +99,14 @@ class TestActiveRuleset:
 
 class TestCacheOutage:
     def test_an_unreachable_cache_falls_back_to_the_database(self, rule):
-        with mock.patch.object(selectors.cache, "get", side_effect=ConnectionError("redis down")):
+        with mock.patch.object(ruleset.cache, "get", side_effect=ConnectionError("redis down")):
             assert tags_for("retraso") == ["delivery-delay"]
             rule.conditions.update(value="demora")
             rule.save()  # bumps updated_at, which the database check sees
             assert tags_for("demora") == ["delivery-delay"]
 
     def test_saving_a_rule_works_while_the_cache_is_down(self, rule):
-        with mock.patch.object(selectors.cache, "set", side_effect=ConnectionError("redis down")):
+        with mock.patch.object(ruleset.cache, "set", side_effect=ConnectionError("redis down")):
             rule.name = "Still saved"
             rule.save()
 

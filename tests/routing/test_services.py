@@ -6,43 +6,18 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import OperationalError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from feedback.models import CaseEvent, Status
-from routing.models import Notification, Tag
-from routing.notifiers import EmailNotifier
+from notifications.models import Notification
 from routing.rules import RuleSet, RuleSpec
 from routing.selectors import facts_for_case, rule_spec
-from routing.services import (
-    case_route,
-    notification_create,
-    notification_send,
-    notifications_send,
-    staff_notification,
-)
+from routing.services import case_route
 
 from ..factories import CaseFactory, RuleConditionFactory, RuleFactory, SLAPolicyFactory, UserFactory
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.get_fixed_timezone(0))
-
-
-@pytest.fixture
-def late_delivery_rule(organisation):
-    rule = RuleFactory(
-        name="Late delivery", order=10, set_department=organisation["logistics"], set_priority="high"
-    )
-    rule.add_tags.set(Tag.objects.filter(slug="delivery-delay"))
-    RuleConditionFactory(
-        rule=rule, group="any", field="text", operator="contains_any", value="retras*, no ha llegado"
-    )
-    return rule
-
-
-@pytest.fixture
-def late_case(late_delivery_rule):
-    return CaseFactory(subject="Pedido 12345", message="Mi pedido no ha llegado, lleva 5 días de RETRASO")
 
 
 class TestCaseRoute:
@@ -154,7 +129,7 @@ class TestCaseRoute:
         case = CaseFactory(message="Mi pedido no ha llegado")
         ruleset = RuleSet([RuleSpec(id=1, name="Gone", add_tags=("x",), set_department="warehouse")])
 
-        with mock.patch("routing.config.RuleSet", return_value=ruleset):
+        with mock.patch("routing.config.setup.RuleSet", return_value=ruleset):
             case_route(case_id=case.pk, now=NOW)
 
         case.refresh_from_db()
@@ -214,7 +189,7 @@ class TestRuleActions:
     def test_an_unknown_sla_policy_keeps_the_department_one(self, late_case):
         # A policy deleted since the rule set was compiled.
         ruleset = RuleSet([RuleSpec(id=1, name="Gone", set_department="logistics", set_sla_policy="gone")])
-        with mock.patch("routing.config.RuleSet", return_value=ruleset):
+        with mock.patch("routing.config.setup.RuleSet", return_value=ruleset):
             self.route(late_case)
 
         assert late_case.first_response_due_at == NOW + timedelta(hours=8)
@@ -338,165 +313,6 @@ class TestRuleEmailsEscapeCustomerText:
             assert "<b>hi</b>" not in html
             assert "&lt;script&gt;" in html
             assert "<script>alert(1)</script>" in message.body
-
-
-class TestNotificationSend:
-    @pytest.fixture
-    def notification(self, late_case):
-        case_route(case_id=late_case.pk, now=NOW)
-        return Notification.objects.get()
-
-    def test_it_sends_a_pending_notification_once(self, notification):
-        assert notification_send(notification_id=notification.pk, now=NOW) is True
-        assert notification_send(notification_id=notification.pk, now=NOW) is False
-
-        assert len(mail.outbox) == 1
-        notification.refresh_from_db()
-        assert notification.status == Notification.Status.SENT
-        assert notification.sent_at == NOW
-        assert notification.attempts == 1
-        assert mail.outbox[0].extra_headers["X-CX-Notification"] == notification.key
-
-    def test_a_failed_send_is_given_back_for_a_retry(self, notification):
-        with (
-            mock.patch("routing.notifiers.EmailNotifier.notify", side_effect=ConnectionError("SMTP down")),
-            pytest.raises(ConnectionError),
-        ):
-            notification_send(notification_id=notification.pk)
-
-        notification.refresh_from_db()
-        assert notification.status == Notification.Status.PENDING
-        assert notification.last_error == "SMTP down"
-        assert notification.attempts == 1
-        assert mail.outbox == []
-
-        assert notification_send(notification_id=notification.pk) is True
-        notification.refresh_from_db()
-        assert (notification.status, notification.last_error, notification.attempts) == ("sent", "", 2)
-        assert len(mail.outbox) == 1
-
-    def test_a_database_failure_before_the_claim_leaves_it_pending(self, notification):
-        # The database went away while the notification was being read: the
-        # retry must find it still pending, not claimed by a send that never ran.
-        with (
-            mock.patch(
-                "routing.services.Notification.objects.select_related", side_effect=OperationalError("gone")
-            ),
-            pytest.raises(OperationalError),
-        ):
-            notification_send(notification_id=notification.pk)
-
-        notification.refresh_from_db()
-        assert (notification.status, notification.attempts) == (Notification.Status.PENDING, 0)
-        assert notification_send(notification_id=notification.pk) is True
-        assert len(mail.outbox) == 1
-
-    def test_a_notification_being_sent_elsewhere_is_left_alone(self, notification):
-        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENDING)
-
-        assert notification_send(notification_id=notification.pk) is False
-        assert mail.outbox == []
-
-
-class TestNotificationsSend:
-    """Several emails of one event: one read-and-claim, one mail connection, one record."""
-
-    @pytest.fixture
-    def two(self, late_case, luis):
-        case_route(case_id=late_case.pk, now=NOW)
-        notification_create(case_id=late_case.pk, recipient_id=luis.pk, event="watching")
-        return list(Notification.objects.order_by("pk"))
-
-    def test_they_go_out_over_one_connection_and_are_recorded_sent(self, two, late_case):
-        from django.core.mail import get_connection
-
-        with mock.patch("routing.services.get_connection", wraps=get_connection) as connections:
-            assert notifications_send(notification_ids=[n.pk for n in two], now=NOW) == 2
-
-        assert connections.call_count == 1
-        assert len(mail.outbox) == 2
-        assert {n.status for n in Notification.objects.all()} == {Notification.Status.SENT}
-        assert CaseEvent.objects.filter(case=late_case, kind=CaseEvent.Kind.NOTIFIED).count() == 2
-        assert notifications_send(notification_ids=[n.pk for n in two]) == 0
-        assert len(mail.outbox) == 2
-
-    def test_the_case_tags_are_read_once_for_the_batch(self, two):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(connection) as captured:
-            notifications_send(notification_ids=[n.pk for n in two])
-
-        assert len(mail.outbox) == 2
-        assert sum('"routing_tag"' in q["sql"] for q in captured.captured_queries) == 1
-
-    def test_one_failure_gives_back_only_that_one_and_is_raised(self, two):
-        real = EmailNotifier.notify
-
-        def flaky(notifier, notification, **kwargs):
-            if notification.event == "watching":
-                raise ConnectionError("mailbox full")
-            return real(notifier, notification, **kwargs)
-
-        with mock.patch.object(EmailNotifier, "notify", flaky), pytest.raises(ConnectionError):
-            notifications_send(notification_ids=[n.pk for n in two])
-
-        statuses = dict(Notification.objects.values_list("event", "status"))
-        assert statuses == {"routed": Notification.Status.SENT, "watching": Notification.Status.PENDING}
-        assert len(mail.outbox) == 1
-        assert notifications_send(notification_ids=[n.pk for n in two]) == 1
-        assert len(mail.outbox) == 2
-
-    def test_a_mail_server_that_cannot_be_reached_leaves_them_pending(self, two):
-        with (
-            mock.patch("routing.services.get_connection", side_effect=ConnectionRefusedError("no SMTP")),
-            pytest.raises(ConnectionRefusedError),
-        ):
-            notifications_send(notification_ids=[n.pk for n in two])
-
-        assert set(Notification.objects.values_list("status", "attempts")) == {
-            (Notification.Status.PENDING, 1)
-        }
-        assert mail.outbox == []
-
-    def test_a_key_that_names_nothing_is_no_error(self, two):
-        assert notifications_send(notification_ids=[two[0].pk], keys=["case:0:acknowledgement:customer"]) == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_notification_locked_by_another_worker_is_skipped_not_waited_for(late_case, laura):
-    """PostgreSQL: the batch's read skips rows another worker is claiming (SQLite has no row locks)."""
-    import threading
-
-    from django.db import connection, connections
-
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks are PostgreSQL's")
-    notification = staff_notification(case_id=late_case.pk, event="routed", recipient_id=laura.pk)
-    notification.save()
-    locked, release = threading.Event(), threading.Event()
-
-    def other_worker() -> None:
-        from django.db import transaction
-
-        try:
-            with transaction.atomic():
-                Notification.objects.select_for_update().get(pk=notification.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    try:
-        assert locked.wait(10)
-        assert notification_send(notification_id=notification.pk) is False
-    finally:
-        release.set()
-        thread.join()
-    assert mail.outbox == []
-    assert notification_send(notification_id=notification.pk) is True
 
 
 class TestRoutedEmail:

@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from cxportal.tasks import queue
 from feedback.models import Status
+from notifications.models import Notification
 from routing import tasks
-from routing.models import Notification, RuleTrial
+from routing.models import RuleTrial
 
 from ..factories import CaseFactory
 
@@ -62,23 +64,11 @@ class TestRouteCase:
             tasks.route_case.delay(case.pk)
 
 
-class TestSendNotification:
-    def test_running_it_twice_sends_one_email(self, organisation):
-        case = CaseFactory()
-        tasks.route_case(case.pk)
-        notification = Notification.objects.get()
-
-        assert tasks.send_notification.delay(notification.pk).get() is True
-        assert tasks.send_notification.delay(notification.pk).get() is False
-
-        assert len(mail.outbox) == 1
-
-
 class TestQueue:
     def test_it_waits_for_the_commit(self, db, django_capture_on_commit_callbacks):
         with mock.patch.object(tasks.route_case, "delay") as delay:
             with django_capture_on_commit_callbacks() as callbacks:
-                tasks.queue(tasks.route_case, 42)
+                queue(tasks.route_case, 42)
             delay.assert_not_called()
 
             (send,) = callbacks
@@ -91,7 +81,7 @@ class TestQueue:
             mock.patch.object(tasks.route_case, "delay", side_effect=ConnectionError("broker down")),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            tasks.queue(tasks.route_case, 42)
+            queue(tasks.route_case, 42)
 
         assert "the sweep will retry" in caplog.text
 
@@ -136,39 +126,6 @@ class TestSweepUnrouted:
             assert tasks.sweep_unrouted() == 0
 
         assert Notification.objects.count() == 1
-        assert len(mail.outbox) == 1
-
-
-class TestSweepNotifications:
-    @pytest.fixture
-    def notification(self, organisation):
-        tasks.route_case(CaseFactory().pk)  # on_commit never fires here: it stays pending
-        return Notification.objects.get()
-
-    def test_it_sends_old_pending_notifications(self, notification):
-        Notification.objects.filter(pk=notification.pk).update(created_at=minutes_ago(10))
-
-        assert tasks.sweep_notifications() == 1
-
-        notification.refresh_from_db()
-        assert notification.status == Notification.Status.SENT
-        assert len(mail.outbox) == 1
-
-    def test_it_leaves_recent_and_sent_notifications_alone(self, notification):
-        assert tasks.sweep_notifications() == 0
-
-        Notification.objects.filter(pk=notification.pk).update(
-            created_at=minutes_ago(10), status=Notification.Status.SENT
-        )
-        assert tasks.sweep_notifications() == 0
-        assert mail.outbox == []
-
-    def test_sweeping_twice_sends_one_email(self, notification):
-        Notification.objects.filter(pk=notification.pk).update(created_at=minutes_ago(10))
-
-        tasks.sweep_notifications()
-        tasks.sweep_notifications()
-
         assert len(mail.outbox) == 1
 
 

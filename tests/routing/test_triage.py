@@ -6,15 +6,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from feedback.models import CaseEvent, Status
 from routing import learning
+from routing.config import triage_settings
 from routing.learning import forget_loaded_models, live_triage, triage_promote, triage_train
 from routing.models import TriageVersion
 from routing.rules import Facts
-from routing.selectors import triage_settings
 from routing.services import case_reroute, case_route
 from routing.triage import TriageModel, examples_from, starter_corpus
 from routing.triage.features import char_grams, fit_chars, fit_words
-from routing.triage.model import _meta
 from routing.triage.text import prepare
+from routing.triage.training import _meta
 from tests.factories import CaseFactory
 
 

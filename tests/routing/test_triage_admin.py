@@ -13,8 +13,8 @@ from routing import tasks
 from routing.learning import forget_loaded_models, live_triage
 from routing.models import TriageVersion
 from routing.services import case_route
+from routing.triage import TriageModel, examples_from
 from routing.triage.corpus import starter_corpus
-from routing.triage.model import TriageModel, examples_from
 from tests.factories import CaseFactory
 
 LATE_PARCEL = "still no parcel after 2 weeks, tracking hasn't moved"

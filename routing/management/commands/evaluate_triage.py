@@ -12,9 +12,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from routing.config import active_ruleset
 from routing.learning import live_triage, starter_model
 from routing.quality import demo_ruleset
-from routing.selectors import active_ruleset, fallback_department
+from routing.selectors import fallback_department
 from routing.triage import TriageModel
 from routing.triage.corpus import read_folder, read_labelled
 from routing.triage.evaluation import compare, format_markdown
