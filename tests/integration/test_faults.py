@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from feedback.models import Case, Status
 from notifications.models import Notification
-from routing.tasks import sweep_notifications, sweep_unrouted
+from notifications.tasks import sweep_notifications
+from routing.tasks import sweep_unrouted
 
 from .parts import (
     CeleryWorker,

@@ -18,7 +18,8 @@ from django.utils import timezone
 from cxportal.runner import free_port
 from feedback.models import Case, Status
 from notifications.models import Notification
-from routing.tasks import route_case, send_notification, sweep_unrouted
+from notifications.tasks import send_notification
+from routing.tasks import route_case, sweep_unrouted
 
 from .fixtures import REPORT
 from .parts import email_text, point_celery_at, read_emails, wait_for, wait_until_drained
