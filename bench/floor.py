@@ -32,13 +32,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.capacity import (  # noqa: E402  (the path above first)
-    cpu_seconds,
-    group_roots,
-    postgres_server_pid,
-    settle,
-    start_site,
-)
+from bench._cpu import cpu_seconds, group_roots, postgres_server_pid  # noqa: E402  (the path above first)
+from bench._production import settle, start_site  # noqa: E402
 
 
 def paced(count: int, rate: float, call) -> None:
