@@ -31,7 +31,7 @@ from django.utils import timezone
 from feedback.models import CaseEvent
 
 from .models import Notification
-from .notifiers import NOTIFIERS, DeliveryError
+from .notifiers import NOTIFIERS, DeliveryError, GaveUp
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +43,30 @@ class ClaimLost(Exception):
     """Another worker claimed part of a batch between its read and its claim."""
 
 
+# What each task sends: a task for emails never sends a webhook (whose retries are its own), nor the reverse.
+EMAILS = (Notification.Channel.EMAIL, Notification.Channel.CUSTOMER_EMAIL)
+WEBHOOKS = (Notification.Channel.WEBHOOK,)
+
+
 def notification_send(
-    *, notification_id: int, last_attempt: bool = False, now: datetime | None = None
+    *,
+    notification_id: int,
+    channels: Sequence[str] | None = None,
+    last_attempt: bool = False,
+    now: datetime | None = None,
 ) -> bool:
     """Send one pending notification. Returns False if it is not ours to send or failed for good."""
-    return notifications_send(notification_ids=[notification_id], last_attempt=last_attempt, now=now) == 1
+    sent = notifications_send(
+        notification_ids=[notification_id], channels=channels, last_attempt=last_attempt, now=now
+    )
+    return sent == 1
 
 
 def notifications_send(
     *,
     notification_ids: Sequence[int],
     keys: Sequence[str] = (),
+    channels: Sequence[str] | None = None,
     last_attempt: bool = False,
     now: datetime | None = None,
 ) -> int:
@@ -61,9 +74,10 @@ def notifications_send(
 
     They are named by id, or by key (``keys``; one that matches nothing is
     no error: a case without an email address has no acknowledgement).
+    ``channels``: only those of these channels (the task's own; None: any).
     ``last_attempt``: the task will not retry, so a failure is permanent.
     """
-    claimed = _claim(notification_ids, keys)
+    claimed = _claim(notification_ids, keys, channels)
     if not claimed:
         return 0
     try:
@@ -79,9 +93,12 @@ def notifications_send(
         try:
             NOTIFIERS[notification.channel].notify(notification, connection=mail)
         except Exception as exc:
-            permanent = isinstance(exc, DeliveryError) and exc.permanent
-            if permanent or last_attempt:
-                failed.append((notification, _as_delivery_error(exc)))
+            if isinstance(exc, DeliveryError) and exc.permanent:
+                failed.append((notification, exc))
+            elif last_attempt:
+                # No retry left: failed for good, but only the channel's own verdict
+                # (a refused or unreachable endpoint) counts against a destination.
+                failed.append((notification, exc if isinstance(exc, DeliveryError) else GaveUp(str(exc))))
             else:
                 # Not sent: give it back so the retry (or the sweep) can try again.
                 _give_back([notification.pk], error=str(exc))
@@ -91,16 +108,24 @@ def notifications_send(
     if mail is not None:
         _close_mail(mail)
     now = now or timezone.now()
-    if sent:
-        _on_a_live_connection(lambda: _record_sent(sent, now=now))
-    for notification, error in failed:
-        _on_a_live_connection(partial(_record_failed, notification, error, now=now))
+    try:
+        # One transaction per channel: one channel's bookkeeping failing must not
+        # leave another's messages, already sent, "sending".
+        for channel in NOTIFIERS:
+            ours = [n for n in sent if n.channel == channel]
+            if ours:
+                _on_a_live_connection(partial(_record_sent, ours, now=now))
+    finally:
+        for notification, error in failed:
+            _on_a_live_connection(partial(_record_failed, notification, error, now=now))
     if failure is not None:
         raise failure
     return len(sent)
 
 
-def _claim(notification_ids: Sequence[int], keys: Sequence[str] = ()) -> list[Notification]:
+def _claim(
+    notification_ids: Sequence[int], keys: Sequence[str] = (), channels: Sequence[str] | None = None
+) -> list[Notification]:
     """The pending notifications among ``notification_ids`` and ``keys``, claimed for this call.
 
     Read with all every notifier needs under a row lock that other workers skip.
@@ -108,6 +133,8 @@ def _claim(notification_ids: Sequence[int], keys: Sequence[str] = ()) -> list[No
     if not notification_ids and not keys:
         return []
     named = Q(pk__in=notification_ids) | Q(key__in=keys) if keys else Q(pk__in=notification_ids)
+    if channels is not None:
+        named &= Q(channel__in=channels)
     with transaction.atomic():
         pending = list(
             Notification.objects.select_related(*RELATED)
@@ -146,11 +173,8 @@ def _close_mail(mail: BaseEmailBackend) -> None:
         log.warning("Closing the mail connection failed.", exc_info=True)
 
 
-def _as_delivery_error(exc: Exception) -> DeliveryError:
-    return exc if isinstance(exc, DeliveryError) else DeliveryError(str(exc), permanent=True)
-
-
 def _record_sent(sent: list[Notification], *, now: datetime) -> None:
+    """Mark one channel's sent notifications sent, with their timeline rows and the channel's bookkeeping."""
     with transaction.atomic():
         Notification.objects.filter(pk__in=[n.pk for n in sent]).update(
             status=Notification.Status.SENT, sent_at=now, last_error=""
@@ -165,10 +189,7 @@ def _record_sent(sent: list[Notification], *, now: datetime) -> None:
             )
             for n in sent
         )
-        for channel, notifier in NOTIFIERS.items():
-            ours = [n for n in sent if n.channel == channel]
-            if ours:
-                notifier.delivered(ours)
+        NOTIFIERS[sent[0].channel].delivered(sent)
 
 
 def _record_failed(notification: Notification, error: DeliveryError, *, now: datetime) -> None:
@@ -204,7 +225,19 @@ def _on_a_live_connection(write: Callable[[], object]) -> None:
         write()
 
 
-def notification_failed(*, notification_id: int, error: str, now: datetime | None = None) -> None:
-    """Mark a notification failed for good, with its channel's bookkeeping (a webhook's failure count)."""
-    notification = Notification.objects.select_related(*RELATED).get(pk=notification_id)
-    _record_failed(notification, DeliveryError(error, permanent=True), now=now or timezone.now())
+def notification_failed(*, notification_id: int, error: str, now: datetime | None = None) -> bool:
+    """Mark an unsent notification failed for good, with its channel's bookkeeping (a webhook's count).
+
+    Returns False, and changes nothing, if it was sent or failed already.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_related(*RELATED)
+            .select_for_update(of=("self",))
+            .filter(pk=notification_id, status__in=(Notification.Status.PENDING, Notification.Status.SENDING))
+            .first()
+        )
+        if notification is None:
+            return False
+        _record_failed(notification, DeliveryError(error, permanent=True), now=now or timezone.now())
+    return True

@@ -81,6 +81,13 @@ class Undeliverable(DeliveryError):
         super().__init__(message, permanent=True)
 
 
+class GaveUp(DeliveryError):
+    """Our side failed on the last attempt (a bug, a template): failed for good, held against no endpoint."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
 class Notifier:
     """What every channel offers the delivery path; the defaults suit a channel with no bookkeeping."""
 
@@ -312,8 +319,8 @@ class WebhookNotifier(Notifier):
         )
 
     def failed(self, notification: Notification, error: DeliveryError, *, now: datetime) -> None:
-        if isinstance(error, Undeliverable) or notification.destination_id is None:
-            return  # switched off already (or gone): nothing was tried, nothing to count
+        if isinstance(error, Undeliverable | GaveUp) or notification.destination_id is None:
+            return  # nothing reached the endpoint (switched off, gone, or our own failure): nothing to count
         destinations = WebhookDestination.objects.filter(pk=notification.destination_id)
         destinations.update(consecutive_failures=F("consecutive_failures") + 1, last_error=str(error)[:2000])
         switched_off = destinations.filter(

@@ -18,7 +18,7 @@ from .models import Notification
 
 @shared_task(**RETRY, **SHORT)
 def send_notification(notification_id: int) -> bool:
-    return delivery.notification_send(notification_id=notification_id)
+    return delivery.notification_send(notification_id=notification_id, channels=delivery.EMAILS)
 
 
 @shared_task(**RETRY, **SHORT)
@@ -28,7 +28,9 @@ def send_notifications(notification_ids: list[int], keys: list[str] | None = Non
     Only those still pending are claimed, so a retry after one failed
     sends only the rest. Returns how many this run sent.
     """
-    return delivery.notifications_send(notification_ids=notification_ids, keys=keys or ())
+    return delivery.notifications_send(
+        notification_ids=notification_ids, keys=keys or (), channels=delivery.EMAILS
+    )
 
 
 @shared_task(bind=True, **RETRY, **SHORT)
@@ -36,7 +38,9 @@ def send_webhook(self: Task, notification_id: int) -> bool:
     # The last retry turns a transient failure into a permanent one. RETRY
     # sets ``max_retries``; the stubs type it as the None Celery also allows.
     return delivery.notification_send(
-        notification_id=notification_id, last_attempt=self.request.retries >= cast(int, self.max_retries)
+        notification_id=notification_id,
+        channels=delivery.WEBHOOKS,
+        last_attempt=self.request.retries >= cast(int, self.max_retries),
     )
 
 

@@ -15,10 +15,32 @@ MODELS = ("notification", "webhookdestination", "staffpreference")
 
 def _move_content_types(apps, source: str, target: str) -> None:
     ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    LogEntry = apps.get_model("admin", "LogEntry")
     for model in MODELS:
-        # On a new database neither exists yet (post_migrate creates them later).
-        if not ContentType.objects.filter(app_label=target, model=model).exists():
-            ContentType.objects.filter(app_label=source, model=model).update(app_label=target)
+        old = ContentType.objects.filter(app_label=source, model=model).first()
+        if old is None:
+            continue  # a new database: post_migrate creates them later
+        new = ContentType.objects.filter(app_label=target, model=model).first()
+        if new is None:
+            old.app_label = target
+            old.save(update_fields=["app_label"])
+            continue
+        # Both exist (the site ran between migrating routing and this app): keep the new
+        # one and carry over what pointed at the old, so no role loses a permission.
+        for permission in Permission.objects.filter(content_type=old):
+            twin = Permission.objects.filter(content_type=new, codename=permission.codename).first()
+            if twin is None:
+                permission.content_type = new
+                permission.save(update_fields=["content_type"])
+                continue
+            for group in permission.group_set.all():
+                group.permissions.add(twin)
+            for user in permission.user_set.all():
+                user.user_permissions.add(twin)
+            permission.delete()
+        LogEntry.objects.filter(content_type=old).update(content_type=new)
+        old.delete()
 
 
 def content_types_follow(apps, schema_editor) -> None:
@@ -35,6 +57,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('admin', '0003_logentry_add_action_flag_choices'),
         ('routing', '0013_notifications_app'),
         ('feedback', '0017_customer_upper_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

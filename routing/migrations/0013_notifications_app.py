@@ -3,6 +3,12 @@
 The rows stay where they are: the tables are renamed (routing_* →
 notifications_*) and routing forgets the models; notifications 0001 takes
 them over without touching the database.
+
+On PostgreSQL the tables' sequences, constraints and indexes keep their
+``routing_`` names (they follow the table, so nothing breaks). A later
+migration that changes ``Notification.key`` should check for the old
+``routing_notification_key_…_like`` index, which Django would look for under
+the new table's name.
 """
 
 from django.db import migrations

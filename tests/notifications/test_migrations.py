@@ -68,6 +68,31 @@ def test_the_rows_the_relations_and_the_permissions_survive_the_move():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_grants_follow_when_the_new_content_type_already_exists():
+    """The site ran between routing's migration and this one: both content types exist."""
+    migrate(BEFORE)
+    old_type = ContentType.objects.get_or_create(app_label="routing", model="notification")[0]
+    old_view = Permission.objects.get_or_create(
+        content_type=old_type, codename="view_notification", defaults={"name": "Can view notification"}
+    )[0]
+    old_only = Permission.objects.create(content_type=old_type, codename="resend_notification", name="Resend")
+    new_type = ContentType.objects.create(app_label="notifications", model="notification")
+    new_view = Permission.objects.create(
+        content_type=new_type, codename="view_notification", name="Can view notification"
+    )
+    managers = Group.objects.create(name="Managers")
+    managers.permissions.add(old_view, old_only)
+    try:
+        migrate(AFTER)
+
+        assert set(managers.permissions.values_list("pk", flat=True)) == {new_view.pk, old_only.pk}
+        assert set(managers.permissions.values_list("content_type", flat=True)) == {new_type.pk}
+        assert not ContentType.objects.filter(app_label="routing", model="notification").exists()
+    finally:
+        call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_move_can_be_undone():
     migrate(AFTER)
     try:

@@ -8,9 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from notifications import tasks
+from notifications.delivery import notifications_send
 from notifications.models import Notification, WebhookDestination
 from routing.services import case_route
 
@@ -276,3 +278,54 @@ def test_a_stored_non_http_url_fails_for_good_without_being_opened(route, destin
     notification = Notification.objects.get(channel=Notification.Channel.WEBHOOK)
     assert notification.status == Notification.Status.FAILED
     assert "Not an http(s) URL" in notification.last_error
+
+
+def test_our_own_failure_on_the_last_attempt_fails_it_without_blaming_the_destination(
+    route, receiver, destination, settings
+):
+    settings.CX_WEBHOOK_DISABLE_AFTER = 1
+    receiver.statuses = [500]
+    route()  # the first attempt meets a 500: left pending for the retry
+    notification = Notification.objects.get(channel=Notification.Channel.WEBHOOK)
+
+    with mock.patch("notifications.notifiers.WebhookNotifier.payload", side_effect=KeyError("summary")):
+        last = tasks.send_webhook.max_retries
+        assert tasks.send_webhook.apply((notification.pk,), retries=last).get() is False
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert "summary" in notification.last_error
+    destination.refresh_from_db()
+    assert (destination.consecutive_failures, destination.disabled_at) == (0, None)
+
+
+def test_the_email_tasks_never_send_a_webhook(route, receiver, destination):
+    receiver.statuses = [500]
+    route()
+    notification = Notification.objects.get(channel=Notification.Channel.WEBHOOK)
+
+    assert tasks.send_notifications.apply(([notification.pk],)).get() == 0
+    assert tasks.send_notification.apply((notification.pk,)).get() is False
+
+    assert len(receiver.requests) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Notification.Status.PENDING, 1)
+
+
+def test_one_channel_failing_to_record_leaves_the_others_recorded_sent(organisation, receiver, destination):
+    case_route(case_id=CaseFactory(subject="Pedido 12345 no llega").pk)  # on_commit never fires: all pending
+    pending = list(Notification.objects.values_list("pk", flat=True))
+
+    with (
+        mock.patch(
+            "notifications.notifiers.WebhookNotifier.delivered", side_effect=RuntimeError("bookkeeping")
+        ),
+        pytest.raises(RuntimeError, match="bookkeeping"),
+    ):
+        notifications_send(notification_ids=pending)
+
+    emails = Notification.objects.exclude(channel=Notification.Channel.WEBHOOK)
+    assert emails.exists()
+    assert set(emails.values_list("status", flat=True)) == {Notification.Status.SENT}
+    assert len(mail.outbox) == emails.count()
+    assert len(receiver.requests) == 1
