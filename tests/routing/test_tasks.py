@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from cxportal.tasks import queue
 from feedback.models import Status
 from notifications.models import Notification
 from routing import tasks
@@ -62,28 +61,6 @@ class TestRouteCase:
 
         with failing, pytest.raises(Retry):
             tasks.route_case.delay(case.pk)
-
-
-class TestQueue:
-    def test_it_waits_for_the_commit(self, db, django_capture_on_commit_callbacks):
-        with mock.patch.object(tasks.route_case, "delay") as delay:
-            with django_capture_on_commit_callbacks() as callbacks:
-                queue(tasks.route_case, 42)
-            delay.assert_not_called()
-
-            (send,) = callbacks
-            send()
-
-        delay.assert_called_once_with(42)
-
-    def test_a_broker_outage_is_logged_not_raised(self, db, django_capture_on_commit_callbacks, caplog):
-        with (
-            mock.patch.object(tasks.route_case, "delay", side_effect=ConnectionError("broker down")),
-            django_capture_on_commit_callbacks(execute=True),
-        ):
-            queue(tasks.route_case, 42)
-
-        assert "the sweep will retry" in caplog.text
 
 
 class TestSweepUnrouted:
