@@ -13,7 +13,8 @@ mail connection). What a failure means is decided here, the same for all:
 * otherwise given back (pending), and the first such failure is raised once
   the others went out, so the task's retry sends only what is still pending.
 
-Sent ones are recorded, with their timeline entries, in one more transaction.
+Sent ones are recorded, with their timeline entries, in one more transaction;
+then each channel does its bookkeeping (a webhook destination's count reset).
 """
 
 import logging
@@ -109,12 +110,14 @@ def notifications_send(
         _close_mail(mail)
     now = now or timezone.now()
     try:
-        # One transaction per channel: one channel's bookkeeping failing must not
-        # leave another's messages, already sent, "sending".
-        for channel in NOTIFIERS:
+        if sent:
+            _on_a_live_connection(partial(_record_sent, sent, now=now))
+        # Each channel's bookkeeping (a webhook destination's count) after the record,
+        # on its own: failing, it must not leave messages already sent "sending".
+        for channel, notifier in NOTIFIERS.items():
             ours = [n for n in sent if n.channel == channel]
             if ours:
-                _on_a_live_connection(partial(_record_sent, ours, now=now))
+                _on_a_live_connection(partial(notifier.delivered, ours))
     finally:
         for notification, error in failed:
             _on_a_live_connection(partial(_record_failed, notification, error, now=now))
@@ -174,7 +177,7 @@ def _close_mail(mail: BaseEmailBackend) -> None:
 
 
 def _record_sent(sent: list[Notification], *, now: datetime) -> None:
-    """Mark one channel's sent notifications sent, with their timeline rows and the channel's bookkeeping."""
+    """Mark sent notifications sent, with their timeline rows, in one transaction."""
     with transaction.atomic():
         Notification.objects.filter(pk__in=[n.pk for n in sent]).update(
             status=Notification.Status.SENT, sent_at=now, last_error=""
@@ -189,7 +192,6 @@ def _record_sent(sent: list[Notification], *, now: datetime) -> None:
             )
             for n in sent
         )
-        NOTIFIERS[sent[0].channel].delivered(sent)
 
 
 def _record_failed(notification: Notification, error: DeliveryError, *, now: datetime) -> None:

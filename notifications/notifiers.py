@@ -107,7 +107,7 @@ class Notifier:
         raise NotImplementedError
 
     def delivered(self, notifications: Sequence[Notification]) -> None:
-        """Bookkeeping after these were sent, in the transaction that records them sent."""
+        """Bookkeeping after these were sent and recorded sent."""
 
     def failed(self, notification: Notification, error: DeliveryError, *, now: datetime) -> None:
         """Bookkeeping after a permanent failure, in the transaction that marks it failed."""
