@@ -1,19 +1,16 @@
 """Celery tasks of the dashboards: thin wrappers around ``dashboards.rollups``."""
 
 import logging
-from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.utils import timezone
+
+from cxportal.tasks import LONG
 
 from . import rollups
 
 log = logging.getLogger(__name__)
-
-# Typed loosely: Celery takes fractional seconds, which its type stubs declare as ``int``.
-LONG: dict[str, Any] = settings.CX_TASK_TIME_LIMITS["long"]
 
 
 @shared_task(**LONG)

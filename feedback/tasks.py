@@ -1,16 +1,11 @@
 """Periodic work of the customer side."""
 
-from typing import Any
-
 from celery import shared_task
 from django.conf import settings
 
-from .privacy import retention_apply
+from cxportal.tasks import LONG, PERIODIC
 
-# Soft and hard time limits by kind of task (see CX_TASK_TIME_LIMITS in the settings).
-# Typed loosely: Celery takes fractional seconds, which its type stubs declare as ``int``.
-LIMITS: dict[str, dict[str, Any]] = settings.CX_TASK_TIME_LIMITS
-PERIODIC, LONG = LIMITS["periodic"], LIMITS["long"]
+from .privacy import retention_apply
 
 
 @shared_task(**PERIODIC)

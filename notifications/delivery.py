@@ -18,7 +18,7 @@ then each channel does its bookkeeping (a webhook destination's count reset).
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -32,7 +32,7 @@ from django.utils import timezone
 from feedback.models import CaseEvent
 
 from .models import Notification
-from .notifiers import NOTIFIERS, DeliveryError, GaveUp
+from .notifiers import NOTIFIERS, DeliveryError, GaveUp, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +114,8 @@ def notifications_send(
             _on_a_live_connection(partial(_record_sent, sent, now=now))
         # Each channel's bookkeeping (a webhook destination's count) after the record,
         # on its own: failing, it must not leave messages already sent "sending".
-        for channel, notifier in NOTIFIERS.items():
-            ours = [n for n in sent if n.channel == channel]
-            if ours:
-                _on_a_live_connection(partial(notifier.delivered, ours))
+        for notifier, ours in _by_channel(sent):
+            _on_a_live_connection(partial(notifier.delivered, ours))
     finally:
         for notification, error in failed:
             _on_a_live_connection(partial(_record_failed, notification, error, now=now))
@@ -147,10 +145,8 @@ def _claim(
         )
         if not pending:
             return []
-        for channel, notifier in NOTIFIERS.items():
-            ours = [n for n in pending if n.channel == channel]
-            if ours:
-                notifier.prepare(ours)
+        for notifier, ours in _by_channel(pending):
+            notifier.prepare(ours)
         claimed = Notification.objects.filter(
             pk__in=[n.pk for n in pending], status=Notification.Status.PENDING
         ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now())
@@ -160,6 +156,14 @@ def _claim(
             # nothing; the task's retry reads again.
             raise ClaimLost(f"{len(pending) - claimed} of {len(pending)} notifications claimed elsewhere")
     return pending
+
+
+def _by_channel(notifications: list[Notification]) -> Iterator[tuple[Notifier, list[Notification]]]:
+    """Each channel's notifier with its notifications among ``notifications`` (channels with none skipped)."""
+    for channel, notifier in NOTIFIERS.items():
+        ours = [n for n in notifications if n.channel == channel]
+        if ours:
+            yield notifier, ours
 
 
 def _open_mail() -> BaseEmailBackend:

@@ -226,10 +226,6 @@ class CustomerEmailNotifier(EmailNotifier):
         )
 
 
-# The name webhook code and its tests know the error by.
-WebhookError = DeliveryError
-
-
 def webhook_signature(body: bytes, secret: str) -> str:
     """The X-CX-Signature header value: ``sha256=<hex HMAC-SHA256 of the body>``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -285,7 +281,7 @@ class WebhookNotifier(Notifier):
         if urllib.parse.urlsplit(destination.url).scheme not in ("http", "https"):
             # Stored before the field only took http(s), or written around the admin:
             # urllib would read a file: URL or speak FTP.
-            raise WebhookError(f"Not an http(s) URL: {destination.url}", permanent=True)
+            raise DeliveryError(f"Not an http(s) URL: {destination.url}", permanent=True)
         body = json.dumps(self.payload(notification), ensure_ascii=False).encode()
         request = urllib.request.Request(  # noqa: S310  (http(s) only, checked above)
             destination.url,
@@ -305,9 +301,11 @@ class WebhookNotifier(Notifier):
                 response.read(1024)
         except urllib.error.HTTPError as exc:
             permanent = 400 <= exc.code < 500 and exc.code != 429
-            raise WebhookError(f"HTTP {exc.code} from {destination.url}", permanent=permanent) from exc
+            raise DeliveryError(f"HTTP {exc.code} from {destination.url}", permanent=permanent) from exc
         except (OSError, ValueError) as exc:  # refused, timed out, DNS, bad URL
-            raise WebhookError(f"{type(exc).__name__}: {exc}", permanent=isinstance(exc, ValueError)) from exc
+            raise DeliveryError(
+                f"{type(exc).__name__}: {exc}", permanent=isinstance(exc, ValueError)
+            ) from exc
 
     def describe(self, notification: Notification) -> str:
         # A webhook notification always has a destination (only emails have none).
